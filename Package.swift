@@ -1,0 +1,78 @@
+// swift-tools-version: 6.1
+// Warden: one always-on daemon that keeps a Discord guild's roles and nicknames in line with Auth.
+// Module layout: ../shared/ARCHITECTURE.md (imports point down only); see docs/ARCHITECTURE.md.
+import PackageDescription
+
+let package = Package(
+    name: "Warden",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "warden", targets: ["warden"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+    ],
+    targets: [
+        // C system libraries: a module map and a small shim header each, nothing else.
+        .systemLibrary(name: "CLibWebSockets", pkgConfig: "libwebsockets", providers: [.apt(["libwebsockets-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Discord's data: snowflakes, permissions, roles, members, gateway payloads, error bodies.
+        .target(name: "DiscordModels"),
+        // Gateway: session state machine, zlib-stream, libwebsockets transport.
+        .target(name: "DiscordGateway", dependencies: [
+            "DiscordModels", "CLibWebSockets", "CZlib",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // REST: typed endpoints, rate limiter, libcurl transport.
+        .target(name: "DiscordREST", dependencies: [
+            "DiscordModels", "CCurl",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The live guild cache.
+        .target(name: "GuildState", dependencies: ["DiscordModels"]),
+        // Configuration file, environment overrides and secrets files.
+        .target(name: "WardenConfig", dependencies: ["DiscordModels"]),
+        // swift-log handlers: text and JSON lines, with secret redaction at the sink.
+        .target(name: "WardenLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // A simulated Discord (gateway + REST + OAuth) for tests, benchmarks and `warden demo`.
+        .target(name: "DiscordFake", dependencies: [
+            "DiscordModels", "CZlib",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+        ]),
+        // The command line.
+        .executableTarget(name: "warden", dependencies: [
+            "WardenConfig", "WardenLogging", "DiscordModels",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "CLibrariesTests", dependencies: ["CLibWebSockets", "CCurl", "CZlib"]),
+        .testTarget(name: "DiscordModelsTests", dependencies: ["DiscordModels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "WardenConfigTests", dependencies: ["WardenConfig"]),
+        .testTarget(name: "WardenLoggingTests", dependencies: [
+            "WardenLogging", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "DiscordGatewayTests", dependencies: [
+            "DiscordGateway", "DiscordModels", "CZlib",
+            .product(name: "Clocks", package: "swift-clocks"),
+        ]),
+        .testTarget(name: "DiscordRESTTests", dependencies: [
+            "DiscordREST", "DiscordModels",
+            .product(name: "Clocks", package: "swift-clocks"),
+        ]),
+        .testTarget(name: "GuildStateTests", dependencies: ["GuildState", "DiscordModels"]),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState",
+        ]),
+        .testTarget(name: "wardenTests", dependencies: ["warden", "WardenConfig", "WardenLogging"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// DiscordFake: see docs/ARCHITECTURE.md.

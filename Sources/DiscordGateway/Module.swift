@@ -1,0 +1,1 @@
+// DiscordGateway: see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// DiscordREST: see docs/ARCHITECTURE.md.

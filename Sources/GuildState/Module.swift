@@ -1,0 +1,1 @@
+// GuildState: see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// WardenLogging: see docs/ARCHITECTURE.md.

@@ -1,0 +1,2 @@
+// The `warden` command line; see WardenCommand.swift.
+WardenCommand.main()
