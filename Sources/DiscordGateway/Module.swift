@@ -1,1 +1,0 @@
-// DiscordGateway: see docs/ARCHITECTURE.md.
