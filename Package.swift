@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/pointfreeco/swift-clocks", from: "1.1.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C system libraries: a module map and a small shim header each, nothing else.
@@ -36,8 +37,12 @@ let package = Package(
         ]),
         // The live guild cache.
         .target(name: "GuildState", dependencies: ["DiscordModels"]),
+        // Auth's records, links, reserved names, notifications, task state (SQLite via GRDB).
+        .target(name: "AuthStore", dependencies: ["DiscordModels", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Pure policy: desired roles and nickname of a member, the plan of writes. No I/O.
+        .target(name: "RoleSync", dependencies: ["DiscordModels", "AuthStore"]),
         // Configuration file, environment overrides and secrets files.
-        .target(name: "WardenConfig", dependencies: ["DiscordModels"]),
+        .target(name: "WardenConfig", dependencies: ["DiscordModels", "RoleSync"]),
         // swift-log handlers: text and JSON lines, with secret redaction at the sink.
         .target(name: "WardenLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // A simulated Discord (gateway + REST + OAuth) for tests, benchmarks and `warden demo`.
@@ -69,6 +74,8 @@ let package = Package(
             .product(name: "Clocks", package: "swift-clocks"),
         ]),
         .testTarget(name: "GuildStateTests", dependencies: ["GuildState", "DiscordModels"]),
+        .testTarget(name: "AuthStoreTests", dependencies: ["AuthStore", "DiscordModels"]),
+        .testTarget(name: "RoleSyncTests", dependencies: ["RoleSync", "AuthStore", "DiscordModels"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState",
         ]),
