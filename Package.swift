@@ -16,6 +16,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C system libraries: a module map and a small shim header each, nothing else.
@@ -45,6 +49,17 @@ let package = Package(
         .target(name: "WardenConfig", dependencies: ["DiscordModels", "RoleSync"]),
         // swift-log handlers: text and JSON lines, with secret redaction at the sink.
         .target(name: "WardenLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // The daemon: enforcement, tasks, alerts, linking, the HTTP server (admin API, OAuth, health, metrics).
+        .target(name: "WardenService", dependencies: [
+            "DiscordModels", "DiscordREST", "DiscordGateway", "GuildState", "AuthStore", "RoleSync",
+            "WardenConfig", "WardenLogging",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // A simulated Discord (gateway + REST + OAuth) for tests, benchmarks and `warden demo`.
         .target(name: "DiscordFake", dependencies: [
             "DiscordModels", "CZlib",
@@ -78,6 +93,10 @@ let package = Package(
         .testTarget(name: "RoleSyncTests", dependencies: ["RoleSync", "AuthStore", "DiscordModels"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState",
+        ]),
+        .testTarget(name: "WardenServiceTests", dependencies: [
+            "WardenService", "DiscordModels", "GuildState", "AuthStore", "RoleSync", "WardenConfig",
+            .product(name: "Clocks", package: "swift-clocks"),
         ]),
         .testTarget(name: "wardenTests", dependencies: ["warden", "WardenConfig", "WardenLogging"]),
     ],
