@@ -1,0 +1,90 @@
+import CoreMetrics
+import Metrics
+import Prometheus
+
+/// Warden's metrics, recorded through swift-metrics into one Prometheus registry that `/metrics` serves.
+/// Each daemon (and each test) has its own instance: nothing is bootstrapped globally. No label ever
+/// carries a secret: labels are route templates, status codes, event names, kinds and causes.
+public final class WardenMetrics: Sendable {
+    /// Gateway states as numbers for `warden_gateway_state`.
+    public enum GatewayStateValue: Int, Sendable {
+        case disconnected = 0, connecting = 1, resuming = 2, connected = 3, fatal = 4
+    }
+
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+        ]
+        self.factory = factory
+    }
+
+    /// The Prometheus text exposition of every metric.
+    public func exposition() -> String { registry.emitToString() }
+
+    public func gatewayState(_ value: GatewayStateValue) {
+        Gauge(label: "warden_gateway_state", factory: factory).record(value.rawValue)
+    }
+
+    public func heartbeatLatency(_ duration: Duration) {
+        Timer(label: "warden_gateway_heartbeat_latency_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// `kind`: `resume` or `identify`.
+    public func reconnect(kind: String) {
+        Counter(label: "warden_gateway_reconnects_total", dimensions: [("kind", kind)], factory: factory).increment()
+    }
+
+    public func gatewayEvent(type: String) {
+        Counter(label: "warden_gateway_events_total", dimensions: [("type", type)], factory: factory).increment()
+    }
+
+    public func cache(members: Int, roles: Int) {
+        Gauge(label: "warden_cache_members", factory: factory).record(members)
+        Gauge(label: "warden_cache_roles", factory: factory).record(roles)
+    }
+
+    public func restRequest(route: String, status: Int) {
+        Counter(label: "warden_rest_requests_total", dimensions: [("route", route), ("status", String(status))],
+                factory: factory).increment()
+    }
+
+    public func rateLimitWait(_ duration: Duration) {
+        Timer(label: "warden_rest_ratelimit_wait_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+    }
+
+    public func invalidRequests(lastTenMinutes count: Int) {
+        Gauge(label: "warden_rest_invalid_requests_10m", factory: factory).record(count)
+    }
+
+    /// `cause`: `manual_edit`, `auth_change`, `audit`, `link`, `task`.
+    public func correction(cause: String) {
+        Counter(label: "warden_corrections_total", dimensions: [("cause", cause)], factory: factory).increment()
+    }
+
+    /// From the event that made a member wrong to the corrective request completing.
+    public func correctionLatency(_ duration: Duration) {
+        Timer(label: "warden_correction_latency_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+    }
+
+    public func openAlerts(_ count: Int) {
+        Gauge(label: "warden_alerts_open", factory: factory).record(count)
+    }
+
+    public func linkedUsers(_ count: Int) {
+        Gauge(label: "warden_linked_users", factory: factory).record(count)
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
