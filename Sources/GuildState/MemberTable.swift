@@ -66,6 +66,11 @@ struct MemberTable: Sendable {
 
     var count: Int { records.count }
 
+    /// Bytes held by the member storage (records, index and arena, by capacity).
+    var footprint: Int {
+        records.capacity * MemoryLayout<MemberRecord>.stride + index.footprint + arena.capacity
+    }
+
     func position(of id: Snowflake) -> Int? { index.find(id, records).record }
 
     mutating func reserveCapacity(_ n: Int) {
@@ -336,6 +341,8 @@ struct MemberIndex: Sendable {
     private var count = 0
 
     private var mask: Int { slots.count - 1 }
+
+    var footprint: Int { slots.capacity * MemoryLayout<UInt32>.stride }
 
     private func home(_ id: Snowflake) -> Int {
         Int(truncatingIfNeeded: (id.rawValue &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))

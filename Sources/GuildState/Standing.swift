@@ -26,6 +26,10 @@ extension GuildState {
 
     public var memberCount: Int { memberTable.count }
 
+    /// Bytes the member cache holds (records, index and the arena of roles and names, by capacity);
+    /// roles and bookkeeping are small beside it. For metrics and the memory benchmark.
+    public var memberCacheBytes: Int { memberTable.footprint }
+
     public func member(_ userID: Snowflake) -> Member? {
         memberTable.position(of: userID).map { memberTable.member(at: $0) { roleTable.id(ofSlot: $0) } }
     }

@@ -42,7 +42,7 @@ struct MemberStorageTests {
 
     func expectMatches(_ state: GuildState, _ model: [Snowflake: GuildState.Member]) {
         #expect(state.memberCount == model.count)
-        #expect(Set(state.memberIDs) == Set(model.keys))
+        #expect(Set(state.memberIDs).symmetricDifference(model.keys).isEmpty)
         var mismatches = 0
         for (id, expected) in model where state.member(id) != expected { mismatches += 1 }
         #expect(mismatches == 0)
@@ -117,5 +117,47 @@ struct MemberStorageTests {
         #expect(state.member(sf(F.carolID))?.nick == nil)
         #expect(state.botMember?.discriminator == "4242")
         #expect(state.botMember?.isBot == true)
+    }
+
+    @Test("Repeated growing and shrinking updates (arena compaction) keep every member intact")
+    func compaction() throws {
+        var state = try F.standardGuild()
+        let before = try #require(state.member(sf(F.aliceID)))
+        for round in 0..<400 {
+            let nick = round % 2 == 0 ? "n" : String(repeating: "long nickname ", count: 8) + String(round)
+            let bob = F.member(F.user(F.bobID, "bob_the_builder_of_things", globalName: "Bob"), nick: nick,
+                               roles: round % 3 == 0 ? [F.memberRoleID, F.corpRoleID] : [F.memberRoleID])
+            try state.apply(json: F.memberEvent("GUILD_MEMBER_UPDATE", bob))
+            #expect(state.member(sf(F.bobID))?.nick == nick)
+        }
+        #expect(state.member(sf(F.aliceID)) == before)
+        #expect(state.member(sf(F.carolID))?.username == "carol")
+        #expect(state.memberCount == 5)
+        #expect(state.memberCacheBytes < 64 * 1024, "dead blobs are reclaimed")
+    }
+
+    @Test("100k members fit in 128 bytes each")
+    func memoryPerMember() {
+        var state = GuildState(guildID: sf(F.guildID))
+        state.beginMemberFill(nonce: nil)
+        let roles = Self.roleIDs.map(sf)
+        let count = 100_000
+        for chunkIndex in 0..<(count / 1000) {
+            var members: [GuildMember] = []
+            members.reserveCapacity(1000)
+            for k in 0..<1000 {
+                let n = chunkIndex * 1000 + k
+                let user = User(id: Snowflake(80_351_110_224_000_000 + UInt64(n) << 22), username: "member_\(n)",
+                                globalName: n % 2 == 0 ? "Member \(n)" : nil)
+                members.append(GuildMember(user: user, nick: n % 4 == 0 ? "[WYE] Member \(n)" : nil,
+                                           roles: Array(roles.prefix(n % 5))))
+            }
+            _ = state.apply(chunk: GuildMembersChunk(guildID: sf(F.guildID), members: members,
+                                                     chunkIndex: chunkIndex, chunkCount: count / 1000))
+        }
+        #expect(state.memberCount == count)
+        #expect(state.isMemberCacheComplete)
+        #expect(state.memberCacheBytes <= 128 * count)
+        #expect(state.member(sf(String(80_351_110_224_000_000 + UInt64(99_999) << 22)))?.roleIDs.count == 4)
     }
 }
