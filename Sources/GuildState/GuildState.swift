@@ -239,13 +239,15 @@ public struct GuildState: Sendable {
     private mutating func upsert(_ member: GuildMember, source: MemberSource, _ changes: inout GuildChanges) {
         guard let user = member.user else { return }
         let id = user.id
-        if source == .chunk {
-            if fill?.removed.contains(id) == true { return }
-            if let i = memberTable.position(of: id), memberTable.records[i].flags.contains(.liveInFill) { return }
+        let existing = memberTable.position(of: id)
+        if source == .chunk, let fill {
+            if !fill.removed.isEmpty, fill.removed.contains(id) { return }
+            if let i = existing, memberTable.records[i].flags.contains(.liveInFill) { return }
         }
         let deletedRoles = fill?.deletedRoles ?? []
         let start = memberTable.stageStart()
-        for roleID in member.roles where roleID != guildID && !deletedRoles.contains(roleID) {
+        for roleID in member.roles where roleID != guildID {
+            if !deletedRoles.isEmpty, deletedRoles.contains(roleID) { continue }
             guard let slot = roleTable.slotAllocating(roleID) else { continue }
             if !memberTable.stageRole(slot, start: start) { break }
         }
@@ -257,7 +259,7 @@ public struct GuildState: Sendable {
             if source == .live { fill!.removed.remove(id) }
         }
         let isBot = id == botUser?.id
-        switch memberTable.compare(staged) {
+        switch memberTable.compare(staged, existing: existing) {
         case .new:
             var record = staged
             record.flags.formUnion(fillFlags)

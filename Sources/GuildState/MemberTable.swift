@@ -129,9 +129,9 @@ struct MemberTable: Sendable {
 
     enum Comparison { case new, same(Int), different(Int) }
 
-    /// Compares a staged member with the cached one of the same id.
-    func compare(_ staged: MemberRecord) -> Comparison {
-        guard let i = position(of: staged.id) else { return .new }
+    /// Compares a staged member with the cached one of the same id (at `existing`, if any).
+    func compare(_ staged: MemberRecord, existing: Int?) -> Comparison {
+        guard let i = existing else { return .new }
         let old = records[i]
         guard old.sameShape(as: staged) else { return .different(i) }
         let length = staged.blobLength

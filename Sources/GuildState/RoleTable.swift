@@ -10,6 +10,10 @@ struct RoleTable: Sendable {
     private var idBySlot: [Snowflake?] = []
     private var freeSlots: [UInt16] = []
     private var idsByName: [String: [Snowflake]] = [:]
+    /// A direct-mapped cache in front of `slotByID`: a chunk names the same few roles thousands of
+    /// times, and this spares the dictionary's hashing on the ingest path.
+    private var cachedIDs = [UInt64](repeating: .max, count: 256)
+    private var cachedSlots = [UInt16](repeating: 0, count: 256)
 
     /// Bound on slots, far above Discord's 250 roles, against hostile input.
     static let maxSlots = 4096
@@ -26,7 +30,16 @@ struct RoleTable: Sendable {
 
     /// The slot of `id`, given one if it has none; nil only when the slot space is exhausted.
     mutating func slotAllocating(_ id: Snowflake) -> UInt16? {
-        if let slot = slotByID[id] { return slot }
+        let line = Self.cacheLine(id)
+        let cacheable = id.rawValue != .max  // .max marks an empty cache line
+        if cacheable, cachedIDs[line] == id.rawValue { return cachedSlots[line] }
+        if let slot = slotByID[id] {
+            if cacheable {
+                cachedIDs[line] = id.rawValue
+                cachedSlots[line] = slot
+            }
+            return slot
+        }
         let slot: UInt16
         if let free = freeSlots.popLast() {
             slot = free
@@ -64,10 +77,16 @@ struct RoleTable: Sendable {
         let removed = roles.removeValue(forKey: id)
         if let removed { unindexName(removed) }
         if let slot = slotByID.removeValue(forKey: id) {
+            let line = Self.cacheLine(id)
+            if cachedIDs[line] == id.rawValue { cachedIDs[line] = .max }
             idBySlot[Int(slot)] = nil
             freeSlots.append(slot)
         }
         return removed
+    }
+
+    private static func cacheLine(_ id: Snowflake) -> Int {
+        Int(truncatingIfNeeded: (id.rawValue &* 0x9E37_79B9_7F4A_7C15) >> 56)
     }
 
     private mutating func unindexName(_ role: Role) {

@@ -83,6 +83,14 @@ struct GuildEventTests {
         #expect(stripped[sf(F.aliceID)]?.after.roleIDs == [sf(F.corpRoleID)])
         #expect(stripped[sf(F.bobID)]?.rolesChanged == true)
         #expect(state.roleCount == 5)
+
+        // The freed slot goes to the next role; the deleted id, seen again, is a different (unknown) role.
+        let fleet = "41771983423140050"
+        try state.apply(json: F.roleEvent("GUILD_ROLE_CREATE", F.role(fleet, "Fleet", position: 1)))
+        let carol = F.member(F.user(F.carolID, "carol"), roles: [fleet, F.memberRoleID])
+        try state.apply(json: F.memberEvent("GUILD_MEMBER_UPDATE", carol))
+        #expect(state.member(sf(F.carolID))?.roleIDs == [sf(F.memberRoleID), sf(fleet)])
+        #expect(state.member(sf(F.aliceID))?.roleIDs == [sf(F.corpRoleID)])
     }
 
     @Test("GUILD_CREATE replaces the roles: a role missing from it is deleted and stripped")
