@@ -95,8 +95,9 @@ public final class AuthStore: Sendable {
     // MARK: - Health
 
     /// What an operator (or a test) checks: WAL on, foreign keys on, integrity, schema version.
+    /// Runs on a reader (a snapshot in WAL mode), so writes go on meanwhile.
     public func health() async throws -> StoreHealth {
-        try await writer.writeWithoutTransaction { db in
+        try await writer.read { db in
             let journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?"
             let foreignKeys = try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false
             var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
