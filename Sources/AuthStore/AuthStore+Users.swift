@@ -81,6 +81,16 @@ extension AuthStore {
         try await read { db in try Self.fetchLinkedUsers(db) }
     }
 
+    /// The linked user of a Discord account with its link, read in one transaction; nil if the
+    /// account is not linked (the enforcer's per-member lookup).
+    public func linkedUser(uid: Snowflake) async throws -> LinkedUser? {
+        try await read { db in
+            guard let link = try Self.fetchLink(db, uid: uid),
+                  let stored = try Self.fetchUsers(db, ids: [link.userID]).first else { return nil }
+            return LinkedUser(stored: stored, link: link)
+        }
+    }
+
     /// Forgets a user (deleted in Auth): its record, groups, link and enforcement record go; its
     /// notifications and task runs stay. Returns what was removed (the link tells whom to kick), or nil.
     @discardableResult
