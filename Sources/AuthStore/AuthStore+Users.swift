@@ -133,7 +133,9 @@ extension AuthStore {
             change = .unchanged
         } else {
             stored = StoredUser(user: user, revision: revisions.next(), updatedAt: at)
-            try write(stored, groupsChanged: existing?.user.groups != user.groups, in: db)
+            // Exact text, not String's canonical equivalence: what is stored is what was sent.
+            let groupsChanged = existing.map { !$0.user.groups.elementsEqual(user.groups) { $0.unicodeScalars.elementsEqual($1.unicodeScalars) } } ?? true
+            try write(stored, groupsChanged: groupsChanged, in: db)
             change = existing == nil ? .created : .changed
             changes.append(.userChanged(id: user.id, revision: stored.revision))
         }
