@@ -35,11 +35,10 @@ public struct GuildRoleIndex: Sendable {
     }
 
     /// What a (cut) wanted name maps to: the assignable roles with the name are
-    /// `candidates[start ..< start + count]`, oldest first; `managedOnly` when only managed roles have it.
+    /// `candidates[start ..< start + count]`, oldest first; none (count 0) when only managed roles have it.
     struct NameEntry: Sendable {
         var start: Int32
         var count: Int32
-        var managedOnly: Bool
     }
 
     /// The per-role facts the hot path reads: no strings, nothing to retain.
@@ -110,11 +109,11 @@ public struct GuildRoleIndex: Sendable {
         var entries: [String: NameEntry] = [:]
         var candidates: [Snowflake] = []
         for (name, ids) in assignable {
-            entries[name] = NameEntry(start: Int32(candidates.count), count: Int32(ids.count), managedOnly: false)
+            entries[name] = NameEntry(start: Int32(candidates.count), count: Int32(ids.count))
             candidates.append(contentsOf: ids.sorted())
         }
         for name in managedNames where entries[name] == nil {
-            entries[name] = NameEntry(start: 0, count: 0, managedOnly: true)
+            entries[name] = NameEntry(start: 0, count: 0)
         }
         self.names = NameTable(entries)
         self.candidates = candidates

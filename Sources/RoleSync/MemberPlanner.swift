@@ -128,6 +128,10 @@ public struct MemberPlanner: Sendable {
         return wanted == nick
     }
 
+    public func isInSync(_ user: AuthUser, member: GuildMember) -> Bool {
+        isInSync(user, memberID: member.user?.id ?? Snowflake(0), roles: member.roles, nick: member.nick)
+    }
+
     /// For `isInSync`: a wanted name is fine when it maps to nothing, to a role the member holds (marked
     /// in `held`), or to a missing role while role creation is disabled.
     @inline(__always)
@@ -148,10 +152,6 @@ public struct MemberPlanner: Sendable {
             }
             return false  // a role to add (or one the bot cannot add: a skip)
         }
-    }
-
-    public func isInSync(_ user: AuthUser, member: GuildMember) -> Bool {
-        isInSync(user, memberID: member.user?.id ?? Snowflake(0), roles: member.roles, nick: member.nick)
     }
 
     /// The name format of a state.
