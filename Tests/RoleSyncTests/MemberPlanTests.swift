@@ -26,6 +26,26 @@ struct MemberPlanTests {
         #expect(planner.checkedPlan(for: Fixture.user(main: Fixture.bruce), member: Fixture.member([10], nick: "Bruce Wayne")).isInSync)
     }
 
+    /// The current nickname against "[WYE] Bruce Wayne" (and a 40-scalar name cut to 32).
+    @Test("which current nicknames are already right", arguments: [
+        ("[WYE] Bruce Wayne", "Bruce Wayne", true),
+        ("[WYE] Bruce Wayne ", "Bruce Wayne", false),
+        ("[WYE] Bruce Wayn", "Bruce Wayne", false),
+        ("[WYE] Bruce Waynex", "Bruce Wayne", false),
+        ("[WYE] bruce wayne", "Bruce Wayne", false),
+        ("", "Bruce Wayne", false),
+        ("[WYE] Bruce Wayne \u{1F987}", "Bruce Wayne \u{1F987}", true),
+        ("[WYE] " + String(repeating: "B", count: 26), String(repeating: "B", count: 40), true),
+        ("[WYE] " + String(repeating: "B", count: 34), String(repeating: "B", count: 40), false),
+    ])
+    func nicknameCurrent(_ nick: String, _ characterName: String, _ current: Bool) {
+        var main = Fixture.bruce
+        main.characterName = characterName
+        let plan = Fixture.planner(config: Self.syncing).checkedPlan(for: Fixture.user(main: main), member: Fixture.member([10], nick: nick))
+        #expect(plan.isInSync == current)
+        #expect((plan.nickname == nil) == current)
+    }
+
     @Test("sync_names off: a wrong nickname is left alone")
     func syncNamesOff() {
         let plan = Fixture.planner(config: RoleSyncConfig(syncNames: false, nameFormats: ["Member": Self.format]))
