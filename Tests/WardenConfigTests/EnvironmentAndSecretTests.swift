@@ -168,7 +168,7 @@ struct NameFormatConfigurationTests {
         "{charname}",           // unknown key
         "{character_name:>10}", // format spec
         "{character_name!r}",   // conversion
-        "[{corp_ticker} {character_name}", // unclosed brace
+        "[{corp_ticker}] {character_name", // lone opening brace
         "{corp_ticker}] }",     // lone closing brace
     ])
     func aBadFormatIsRejectedNamingTheState(_ format: String) {
