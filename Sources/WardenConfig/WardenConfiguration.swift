@@ -110,8 +110,8 @@ public struct WardenConfiguration: Sendable {
         }
     }
 
-    /// The `alerts` section.
-    public struct Alerts: Sendable {
+    /// The `alerts` section. Its description shows only the webhook's origin.
+    public struct Alerts: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
         /// Optional webhook; a Discord webhook URL holds a token in its path, so it counts as a secret
         /// for logging (see ``WardenConfiguration/secrets``).
         public var webhookURL: ConfigURL?
@@ -125,6 +125,13 @@ public struct WardenConfiguration: Sendable {
             self.repeatAfter = repeatAfter
             self.gatewayDownAfter = gatewayDownAfter
         }
+
+        public var description: String {
+            let webhook = webhookURL.map { "\($0.origin)/<redacted>" } ?? "nil"
+            return "Alerts(webhookURL: \(webhook), repeatAfter: \(repeatAfter), gatewayDownAfter: \(gatewayDownAfter))"
+        }
+
+        public var debugDescription: String { description }
     }
 
     /// The `log` section.

@@ -69,30 +69,40 @@ public final class Redactor: @unchecked Sendable {
     static func spans(in bytes: UnsafeBufferPointer<UInt8>, secrets: [[UInt8]]) -> [Range<Int>] {
         var spans: [Range<Int>] = []
         for secret in secrets { findOccurrences(of: secret, in: bytes, into: &spans) }
-        findBotTokens(in: bytes, into: &spans)
-        findSchemeCredentials(in: bytes, into: &spans)
-        findFieldValues(in: bytes, into: &spans)
+        // One pass over the text; only four byte values start any further work.
+        let count = bytes.count
+        var index = 0
+        while index < count {
+            let byte = bytes[index]
+            if byte == 0x2E { // '.'
+                index = botToken(aroundDotAt: index, in: bytes, into: &spans)
+            } else if byte == 0x42 || byte == 0x62 { // 'B' 'b'
+                index = schemeCredential(at: index, in: bytes, into: &spans)
+            } else if byte == 0x22 || byte == 0x3D { // '"' '='
+                index = fieldValue(at: index, in: bytes, into: &spans)
+            } else {
+                index += 1
+            }
+        }
         return spans
     }
 
+    /// Every occurrence of `needle`: `memchr` finds candidates for its first byte, `memcmp` checks them.
     static func findOccurrences(of needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, into spans: inout [Range<Int>]) {
-        guard let first = needle.first, bytes.count >= needle.count else { return }
-        var index = 0
-        let last = bytes.count - needle.count
-        while index <= last {
-            if bytes[index] == first {
-                var matched = true
-                for offset in 1..<needle.count where bytes[index + offset] != needle[offset] {
-                    matched = false
-                    break
-                }
-                if matched {
-                    spans.append(index..<index + needle.count)
-                    index += needle.count
-                    continue
+        guard let first = needle.first, let base = bytes.baseAddress, bytes.count >= needle.count else { return }
+        needle.withUnsafeBufferPointer { needle in
+            var index = 0
+            let last = bytes.count - needle.count
+            while index <= last {
+                guard let found = memchr(base + index, Int32(first), last - index + 1) else { return }
+                let position = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                if memcmp(base + position, needle.baseAddress!, needle.count) == 0 {
+                    spans.append(position..<position + needle.count)
+                    index = position + needle.count
+                } else {
+                    index = position + 1
                 }
             }
-            index += 1
         }
     }
 
@@ -113,29 +123,23 @@ public final class Redactor: @unchecked Sendable {
     }
 
     /// A Discord bot token: `A.B.C`, three base64url parts, A decoding to the bot's id (digits).
-    static func findBotTokens(in bytes: UnsafeBufferPointer<UInt8>, into spans: inout [Range<Int>]) {
+    /// Called at a dot; returns where the scan goes on.
+    static func botToken(aroundDotAt dot: Int, in bytes: UnsafeBufferPointer<UInt8>, into spans: inout [Range<Int>]) -> Int {
         let count = bytes.count
-        var index = 0
-        while index < count {
-            guard isBase64URL(bytes[index]) else { index += 1; continue }
-            let start = index
-            while index < count, isBase64URL(bytes[index]) { index += 1 }
-            let firstEnd = index
-            // A part must not continue another token (`x.y.A.B.C` is checked from its own start).
-            guard firstEnd - start >= 16, start == 0 || bytes[start - 1] != 0x2E,
-                  index < count, bytes[index] == 0x2E else { continue }
-            var cursor = index + 1
-            let secondStart = cursor
-            while cursor < count, isBase64URL(bytes[cursor]) { cursor += 1 }
-            guard cursor - secondStart >= 4, cursor < count, bytes[cursor] == 0x2E else { continue }
-            cursor += 1
-            let thirdStart = cursor
-            while cursor < count, isBase64URL(bytes[cursor]) { cursor += 1 }
-            guard cursor - thirdStart >= 20,
-                  decodesToDigits(UnsafeBufferPointer(rebasing: bytes[start..<firstEnd])) else { continue }
-            spans.append(start..<cursor)
-            index = cursor
-        }
+        var start = dot
+        while start > 0, isBase64URL(bytes[start - 1]) { start -= 1 }
+        // The first part is at least 16 characters (a bot id is 17 to 20 digits, 24+ in base64).
+        guard dot - start >= 16 else { return dot + 1 }
+        var cursor = dot + 1
+        let secondStart = cursor
+        while cursor < count, isBase64URL(bytes[cursor]) { cursor += 1 }
+        guard cursor - secondStart >= 4, cursor < count, bytes[cursor] == 0x2E else { return dot + 1 }
+        cursor += 1
+        let thirdStart = cursor
+        while cursor < count, isBase64URL(bytes[cursor]) { cursor += 1 }
+        guard cursor - thirdStart >= 20, decodesToDigits(UnsafeBufferPointer(rebasing: bytes[start..<dot])) else { return dot + 1 }
+        spans.append(start..<cursor)
+        return cursor
     }
 
     /// Whether base64url text (no padding) decodes to ASCII digits only.
@@ -165,69 +169,61 @@ public final class Redactor: @unchecked Sendable {
     }
 
     /// `Bot <credential>` and `Bearer <credential>` (any case for Bearer): the credential is masked.
-    static func findSchemeCredentials(in bytes: UnsafeBufferPointer<UInt8>, into spans: inout [Range<Int>]) {
+    /// Called at a 'B' or 'b'; returns where the scan goes on.
+    static func schemeCredential(at index: Int, in bytes: UnsafeBufferPointer<UInt8>, into spans: inout [Range<Int>]) -> Int {
         let count = bytes.count
-        var index = 0
-        while index < count {
-            let byte = bytes[index]
-            guard byte == 0x42 || byte == 0x62 else { index += 1; continue } // B or b
-            guard index == 0 || !isAlphanumeric(bytes[index - 1]) else { index += 1; continue }
-            var schemeEnd: Int?
-            if byte == 0x42, matches("Bot", at: index, in: bytes, ignoringCase: false) {
-                schemeEnd = index + 3
-            } else if matches("bearer", at: index, in: bytes, ignoringCase: true) {
-                schemeEnd = index + 6
-            }
-            guard var cursor = schemeEnd, cursor < count, bytes[cursor] == 0x20 else { index += 1; continue }
-            while cursor < count, bytes[cursor] == 0x20 { cursor += 1 }
-            let credentialStart = cursor
-            while cursor < count, isCredential(bytes[cursor]) { cursor += 1 }
-            if cursor - credentialStart >= minimumCredentialLength {
-                spans.append(credentialStart..<cursor)
-            }
-            index = max(cursor, index + 1)
+        guard index == 0 || !isAlphanumeric(bytes[index - 1]) else { return index + 1 }
+        var schemeEnd: Int?
+        if bytes[index] == 0x42, matches("Bot", at: index, in: bytes, ignoringCase: false) {
+            schemeEnd = index + 3
+        } else if matches("bearer", at: index, in: bytes, ignoringCase: true) {
+            schemeEnd = index + 6
         }
+        guard var cursor = schemeEnd, cursor < count, bytes[cursor] == 0x20 else { return index + 1 }
+        while cursor < count, bytes[cursor] == 0x20 { cursor += 1 }
+        let credentialStart = cursor
+        while cursor < count, isCredential(bytes[cursor]) { cursor += 1 }
+        guard cursor - credentialStart >= minimumCredentialLength else { return index + 1 }
+        spans.append(credentialStart..<cursor)
+        return cursor
     }
 
     static let fieldNames: [[UInt8]] = ["token", "access_token", "refresh_token", "client_secret", "bot_token",
                                         "app_secret", "admin_token", "password"].map { Array($0.utf8) }
 
     /// The value of a credential field: `"token": "…"` in JSON, `client_secret=…` in a form.
-    static func findFieldValues(in bytes: UnsafeBufferPointer<UInt8>, into spans: inout [Range<Int>]) {
+    /// Called at a '"' or '='; returns where the scan goes on.
+    static func fieldValue(at index: Int, in bytes: UnsafeBufferPointer<UInt8>, into spans: inout [Range<Int>]) -> Int {
         let count = bytes.count
-        var index = 0
-        while index < count {
-            let byte = bytes[index]
-            guard byte == 0x22 || byte == 0x3D else { index += 1; continue } // '"' or '='
-            // Walk back over the field name before this quote or '='.
-            var nameStart = index
-            while nameStart > 0, isBase64URL(bytes[nameStart - 1]) { nameStart -= 1 }
-            let name = UnsafeBufferPointer(rebasing: bytes[nameStart..<index])
-            guard !name.isEmpty, fieldNames.contains(where: { $0.elementsEqual(name) }) else { index += 1; continue }
-            var cursor = index + 1
-            if byte == 0x22 {
-                // JSON: the name was quoted; expect `: "value"`.
-                guard nameStart > 0, bytes[nameStart - 1] == 0x22 else { index += 1; continue }
-                while cursor < count, bytes[cursor] == 0x20 { cursor += 1 }
-                guard cursor < count, bytes[cursor] == 0x3A else { index += 1; continue }
-                cursor += 1
-                while cursor < count, bytes[cursor] == 0x20 { cursor += 1 }
-                guard cursor < count, bytes[cursor] == 0x22 else { index += 1; continue }
-                cursor += 1
-                let valueStart = cursor
-                while cursor < count, bytes[cursor] != 0x22 {
-                    cursor += bytes[cursor] == 0x5C ? 2 : 1
-                }
-                cursor = min(cursor, count)
-                if cursor - valueStart >= minimumCredentialLength { spans.append(valueStart..<cursor) }
-            } else {
-                // Form or query: `name=value` up to `&`, space or quote.
-                let valueStart = cursor
-                while cursor < count, bytes[cursor] != 0x26, bytes[cursor] != 0x20, bytes[cursor] != 0x22 { cursor += 1 }
-                if cursor - valueStart >= minimumCredentialLength { spans.append(valueStart..<cursor) }
-            }
-            index = max(cursor, index + 1)
+        let byte = bytes[index]
+        // The field name is the run of name characters just before this quote or '='.
+        var nameStart = index
+        while nameStart > 0, index - nameStart <= 13, isBase64URL(bytes[nameStart - 1]) { nameStart -= 1 }
+        guard index - nameStart >= 5, nameStart == 0 || !isBase64URL(bytes[nameStart - 1]) else { return index + 1 }
+        let name = UnsafeBufferPointer(rebasing: bytes[nameStart..<index])
+        guard fieldNames.contains(where: { $0.elementsEqual(name) }) else { return index + 1 }
+        var cursor = index + 1
+        let valueStart: Int
+        if byte == 0x22 {
+            // JSON: the name was quoted; expect `: "value"`.
+            guard nameStart > 0, bytes[nameStart - 1] == 0x22 else { return index + 1 }
+            while cursor < count, bytes[cursor] == 0x20 { cursor += 1 }
+            guard cursor < count, bytes[cursor] == 0x3A else { return index + 1 }
+            cursor += 1
+            while cursor < count, bytes[cursor] == 0x20 { cursor += 1 }
+            guard cursor < count, bytes[cursor] == 0x22 else { return index + 1 }
+            cursor += 1
+            valueStart = cursor
+            while cursor < count, bytes[cursor] != 0x22 { cursor += bytes[cursor] == 0x5C ? 2 : 1 }
+            cursor = min(cursor, count)
+        } else {
+            // Form or query: `name=value` up to `&`, space or quote.
+            valueStart = cursor
+            while cursor < count, bytes[cursor] != 0x26, bytes[cursor] != 0x20, bytes[cursor] != 0x22 { cursor += 1 }
         }
+        guard cursor - valueStart >= minimumCredentialLength else { return index + 1 }
+        spans.append(valueStart..<cursor)
+        return cursor
     }
 
     static func matches(_ word: StaticString, at index: Int, in bytes: UnsafeBufferPointer<UInt8>, ignoringCase: Bool) -> Bool {

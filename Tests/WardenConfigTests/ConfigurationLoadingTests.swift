@@ -234,5 +234,9 @@ struct ConfigurationLoadingTests {
             #expect(!text.contains(secret))
         }
         #expect(config.secrets.map(\.revealed).contains("https://discord.com/api/webhooks/1/\(sentinelSecret)"))
+        let printed = "\(config)"
+        #expect(!printed.contains(sentinelToken) && !printed.contains(sentinelSecret) && !printed.contains(sentinelAdmin),
+                "interpolating the whole configuration shows no secret, the webhook's token included")
+        #expect(printed.contains("222222222222222222"))
     }
 }

@@ -40,6 +40,9 @@ struct RedactorTests {
         let notAToken = "aGVsbG8gd29ybGQgaGVsbG8.GxYzAb.Q2hhbmdlTWVQbGVhc2VOb3RBUmVhbFRva2Vu"
         #expect(redactor.redact(notAToken) == notAToken)
         #expect(redactor.redact("discord.gateway.session.resume") == "discord.gateway.session.resume")
+        #expect(redactor.redact(botShapedToken) == "<redacted>")
+        #expect(redactor.redact("x.\(botShapedToken)") == "x.<redacted>")
+        #expect(redactor.redact("GET https://example.com/hook/\(botShapedToken)?wait=true") == "GET https://example.com/hook/<redacted>?wait=true")
     }
 
     @Test func authorizationCredentialsAreMasked() {
