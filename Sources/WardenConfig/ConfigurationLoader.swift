@@ -115,6 +115,8 @@ struct ConfigurationReader {
             return nil
         }
         var sections: [String: [String: ConfigJSON]] = [:]
+        // A section that is not an object is reported once, not again as a list of missing keys.
+        var brokenSections: Set<String> = []
         for (name, value) in members {
             guard ConfigurationSchema.sections.contains(name) else {
                 issue(name, "unknown key" + suggestion(for: name, among: ConfigurationSchema.sections))
@@ -122,6 +124,7 @@ struct ConfigurationReader {
             }
             guard case .object(let entries) = value else {
                 issue(name, "expected an object, got \(value.kindName)")
+                brokenSections.insert(name)
                 continue
             }
             var table: [String: ConfigJSON] = [:]
@@ -135,11 +138,11 @@ struct ConfigurationReader {
             }
             sections[name] = table
         }
-        let discord = readDiscord(sections["discord"] ?? [:])
-        let store = readStore(sections["store"] ?? [:])
-        let http = readHTTP(sections["http"] ?? [:])
-        let alerts = readAlerts(sections["alerts"] ?? [:])
-        let log = readLog(sections["log"] ?? [:])
+        let discord = brokenSections.contains("discord") ? nil : readDiscord(sections["discord"] ?? [:])
+        let store = brokenSections.contains("store") ? nil : readStore(sections["store"] ?? [:])
+        let http = brokenSections.contains("http") ? nil : readHTTP(sections["http"] ?? [:])
+        let alerts = brokenSections.contains("alerts") ? nil : readAlerts(sections["alerts"] ?? [:])
+        let log = brokenSections.contains("log") ? nil : readLog(sections["log"] ?? [:])
         guard let discord, let store, let http, let alerts, let log else { return nil }
         return WardenConfiguration(discord: discord, store: store, http: http, alerts: alerts, log: log)
     }

@@ -103,7 +103,9 @@ struct ConfigurationLoadingTests {
             #expect(error?.description.hasPrefix(key + ": ") == true)
         }
         #expect(loadError(minimalConfig(more: #""log": {"level": 3}"#))?.issues.first?.key == "log.level")
-        #expect(loadError(minimalConfig(more: #""store": []"#))?.issues.first?.key == "store")
+        #expect(loadError(minimalConfig(more: #""store": []"#))?.issues.map(\.key) == ["store"])
+        #expect(loadError(#"{"discord": "x", "http": {"admin_token": "0123456789abcdef"}}"#)?.issues.map(\.key) == ["discord"],
+                "a section of the wrong type is one issue, not a list of missing keys")
         #expect(loadError(minimalConfig(more: #""alerts": {"repeat_after": null}"#))?.issues.first?.key == "alerts.repeat_after",
                 "null is not a silent default")
     }
