@@ -182,8 +182,15 @@ public final class Redactor: @unchecked Sendable {
         guard var cursor = schemeEnd, cursor < count, bytes[cursor] == 0x20 else { return index + 1 }
         while cursor < count, bytes[cursor] == 0x20 { cursor += 1 }
         let credentialStart = cursor
-        while cursor < count, isCredential(bytes[cursor]) { cursor += 1 }
-        guard cursor - credentialStart >= minimumCredentialLength else { return index + 1 }
+        var digits = 0
+        while cursor < count, isCredential(bytes[cursor]) {
+            if bytes[cursor] >= 0x30, bytes[cursor] <= 0x39 { digits += 1 }
+            cursor += 1
+        }
+        // Random credentials hold digits; a long run of letters after "Bot " is a word
+        // ("Bot missing_permissions …"), unless it is long enough to be a token anyway.
+        let length = cursor - credentialStart
+        guard length >= minimumCredentialLength, digits > 0 || length >= 32 else { return index + 1 }
         spans.append(credentialStart..<cursor)
         return cursor
     }

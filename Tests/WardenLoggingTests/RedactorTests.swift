@@ -13,6 +13,7 @@ struct RedactorTests {
         #expect(redactor.redact(line) == line)
         #expect(redactor.redact("") == "")
         #expect(redactor.redact("Bot connected to the gateway") == "Bot connected to the gateway")
+        #expect(redactor.redact("Bot missing_permissions: MANAGE_ROLES") == "Bot missing_permissions: MANAGE_ROLES")
     }
 
     @Test func registeredSecretsAreMaskedWherever() {
