@@ -3,26 +3,13 @@
 /// their key order, and a duplicated key is an error instead of "last one wins".
 ///
 /// Parse errors give a line and column only, never the surrounding text: the text may be a secret.
-enum ConfigJSON: Sendable, Equatable {
+enum ConfigJSON: Sendable {
     case null
     case bool(Bool)
     case number(String)
     case string(String)
     case array([ConfigJSON])
     case object([(key: String, value: ConfigJSON)])
-
-    static func == (lhs: ConfigJSON, rhs: ConfigJSON) -> Bool {
-        switch (lhs, rhs) {
-        case (.null, .null): return true
-        case let (.bool(a), .bool(b)): return a == b
-        case let (.number(a), .number(b)): return a == b
-        case let (.string(a), .string(b)): return a == b
-        case let (.array(a), .array(b)): return a == b
-        case let (.object(a), .object(b)):
-            return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-        default: return false
-        }
-    }
 
     /// What a value is, in the words an error message uses ("expected a string, got a number").
     var kindName: String {
