@@ -98,7 +98,10 @@ let package = Package(
             "WardenService", "DiscordModels", "GuildState", "AuthStore", "RoleSync", "WardenConfig",
             .product(name: "Clocks", package: "swift-clocks"),
         ]),
-        .testTarget(name: "wardenTests", dependencies: ["warden", "WardenConfig", "WardenLogging"]),
+        .testTarget(name: "wardenTests", dependencies: [
+            "warden", "WardenConfig", "WardenLogging", "DiscordModels",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )
