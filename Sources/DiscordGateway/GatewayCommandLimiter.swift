@@ -34,15 +34,13 @@ public struct GatewayCommandLimiter: Sendable {
     public var commandBudget: Int { limit - reservedForHeartbeats }
 
     /// Sends recorded inside the window ending at `now`.
-    public mutating func used(at now: Duration) -> Int {
-        expire(before: now)
-        return count
+    public func used(at now: Duration) -> Int {
+        count - expiredCount(at: now)
     }
 
     /// True when a payload of that kind may be sent at `now`.
-    public mutating func canSend(heartbeat: Bool, at now: Duration) -> Bool {
-        expire(before: now)
-        return count < (heartbeat ? limit : commandBudget)
+    public func canSend(heartbeat: Bool, at now: Duration) -> Bool {
+        used(at: now) < (heartbeat ? limit : commandBudget)
     }
 
     /// Records one send at `now`. Call only after `canSend` said yes.
@@ -58,12 +56,13 @@ public struct GatewayCommandLimiter: Sendable {
     }
 
     /// The earliest time at which a payload of that kind may be sent (`now` if it may be sent now).
-    public mutating func nextSendTime(heartbeat: Bool, after now: Duration) -> Duration {
-        expire(before: now)
+    public func nextSendTime(heartbeat: Bool, after now: Duration) -> Duration {
+        let expired = expiredCount(at: now)
+        let live = count - expired
         let allowed = heartbeat ? limit : commandBudget
-        guard count >= allowed else { return now }
+        guard live >= allowed else { return now }
         // The send that must leave the window before there is room again.
-        let index = count - allowed
+        let index = expired + live - allowed
         return times[(head + index) % limit] + window
     }
 
@@ -71,6 +70,13 @@ public struct GatewayCommandLimiter: Sendable {
     public mutating func reset() {
         head = 0
         count = 0
+    }
+
+    /// How many of the oldest recorded sends are outside the window ending at `now`.
+    private func expiredCount(at now: Duration) -> Int {
+        var expired = 0
+        while expired < count && times[(head + expired) % limit] + window <= now { expired += 1 }
+        return expired
     }
 
     private mutating func expire(before now: Duration) {

@@ -229,7 +229,7 @@ public struct GatewaySession: Sendable {
             let interval = Duration.milliseconds(max(1, hello.heartbeatInterval))
             heartbeatInterval = interval
             limiter.setHeartbeatInterval(interval)
-            heartbeatDueAt = now + interval * random.nextUnit()
+            heartbeatDueAt = now + interval.scaled(by: random.nextUnit())
             awaitingACK = false
             if connection.resume && canResume {
                 connection.stage = .resumeSent
@@ -263,6 +263,7 @@ public struct GatewaySession: Sendable {
         case .dispatch(let dispatch, let seq):
             if let seq { sequence = seq }
             handleDispatch(dispatch, sequence: seq, &connection, now, &actions)
+            sendDueMemberRequest(now, &actions)
         case .unknown:
             break
         }
@@ -352,11 +353,7 @@ public struct GatewaySession: Sendable {
                 let next = due + interval
                 heartbeatDueAt = next > now ? next : now + interval
             }
-            if case .ready = connection.stage, !memberRequestQueued, let due = memberRequestDueAt, now >= due {
-                memberRequestDueAt = nil
-                memberRequestQueued = true
-                enqueue(.requestGuildMembers, now, &actions)
-            }
+            sendDueMemberRequest(now, &actions)
             flush(now, &actions)
         default:
             break
@@ -399,7 +396,14 @@ public struct GatewaySession: Sendable {
         let current = state
         if current != reportedState {
             reportedState = current
-            actions.append(.stateChanged(current))
+            // Before a terminal action, so a driver that ends on it still reports the state.
+            let terminal = actions.firstIndex { action in
+                switch action {
+                case .fatal, .stopped: true
+                default: false
+                }
+            }
+            actions.insert(.stateChanged(current), at: terminal ?? actions.endIndex)
         }
         return actions
     }
@@ -447,6 +451,15 @@ public struct GatewaySession: Sendable {
             break
         }
         actions.append(.deliver(dispatch, sequence: seq))
+    }
+
+    /// Queues the op 8 request when it is due and the session is ready.
+    private mutating func sendDueMemberRequest(_ now: Duration, _ actions: inout [GatewayAction]) {
+        guard case .open(let connection) = phase, case .ready = connection.stage, !memberRequestQueued,
+              let due = memberRequestDueAt, now >= due else { return }
+        memberRequestDueAt = nil
+        memberRequestQueued = true
+        enqueue(.requestGuildMembers, now, &actions)
     }
 
     private mutating func scheduleMemberRequest(_ now: Duration) {
@@ -517,9 +530,9 @@ public struct GatewaySession: Sendable {
         guard consecutiveFailures > 0 else { return .zero }
         let timing = configuration.timing
         let exponent = min(consecutiveFailures - 1, 30)
-        let raw = timing.backoffBase * Double(1 << exponent)
+        let raw = timing.backoffBase * (1 << exponent)
         let capped = min(raw, timing.backoffCap)
-        return capped * (0.5 + 0.5 * random.nextUnit())
+        return capped.scaled(by: 0.5 + 0.5 * random.nextUnit())
     }
 
     private mutating func beginClose(code: UInt16, then: AfterClose, _ now: Duration, _ actions: inout [GatewayAction]) {
@@ -627,5 +640,15 @@ public struct GatewaySession: Sendable {
         // Encoding these fixed command shapes cannot fail; a nil would only drop the send.
         guard let data = try? JSONEncoder().encode(value) else { return nil }
         return [UInt8](data)
+    }
+}
+
+extension Duration {
+    /// This duration times `factor`, rounded to whole milliseconds (jitter needs no finer grain, and
+    /// whole milliseconds keep the arithmetic exact).
+    func scaled(by factor: Double) -> Duration {
+        let (seconds, attoseconds) = components
+        let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        return .milliseconds(Int64((milliseconds * factor).rounded()))
     }
 }
