@@ -301,8 +301,9 @@ public actor GatewayClient {
     // MARK: - Reading a connection
 
     /// Reads one connection until it closes: inflates (binary) or takes as is (text), decodes, and
-    /// hands each payload to the client. The inflater lives and dies with this connection.
-    private static func read(_ connection: any WebSocketConnection, id: Int, limits: ZlibStreamLimits,
+    /// hands each payload to the client. The inflater lives and dies with this connection. Runs off the
+    /// actor (`@concurrent`), so inflating and decoding a large chunk never blocks the session.
+    @concurrent private static func read(_ connection: any WebSocketConnection, id: Int, limits: ZlibStreamLimits,
                              client: GatewayClient) async {
         var inflater: ZlibStreamInflater?
         var broken = false
