@@ -277,6 +277,21 @@ import Testing
         await client.stop()
     }
 
+    @Test func aRateLimitedMemberRequestIsRetriedAfterRetryAfter() async throws {
+        let (client, events) = makeClient()
+        let connection = try await connectReady(client, interval: 10_000_000)
+        connection.serverSends(#"{"op":0,"s":2,"t":"RATE_LIMITED","d":{"opcode":8,"retry_after":12.5,"meta":{"guild_id":"\#(Fixtures.guildID)","nonce":"warden-1"}}}"#)
+        #expect(await events.wait(forSequence: 2))
+        await clock.advance(by: .milliseconds(12_499))
+        #expect(connection.sent.all.count == 2)
+        await clock.advance(by: .milliseconds(1))
+        let retry = try #require(await connection.nextSent())
+        #expect(retry.op == 8)
+        #expect(retry["nonce"] == .string("warden-2"))
+        #expect(await client.status.memberRequestNonce == "warden-2")
+        await client.stop()
+    }
+
     @Test func anUndecodablePayloadIsReportedAndTheSessionGoesOn() async throws {
         let (client, events) = makeClient()
         let connection = try await connectReady(client)

@@ -204,7 +204,7 @@ import Testing
 
     // MARK: Close codes
 
-    @Test(arguments: [4000, 4001, 4002, 4005, 4008] as [UInt16])
+    @Test(arguments: [4000, 4001, 4002, 4005, 4006, 4008, 1000, 1001, 1006] as [UInt16])
     func resumableCloseCodesResume(code: UInt16) {
         var (s, _) = Self.readySession()
         let closed = s.connectionClosed(code: code, now: .seconds(5))
