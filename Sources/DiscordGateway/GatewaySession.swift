@@ -414,7 +414,7 @@ public struct GatewaySession: Sendable {
         switch dispatch {
         case .ready(let ready):
             sessionID = ready.sessionID
-            resumeURL = ready.resumeGatewayURL
+            resumeURL = acceptableResumeURL(ready.resumeGatewayURL)
             resumeURLFailed = false
             sessionStart = .freshIdentify
             consecutiveFailures = 0
@@ -451,6 +451,15 @@ public struct GatewaySession: Sendable {
             break
         }
         actions.append(.deliver(dispatch, sequence: seq))
+    }
+
+    /// The resume URL from READY if it is safe to send the token to: `wss://`, or `ws://` only when the main
+    /// gateway URL is `ws://` too (tests, local proxies). Anything else is ignored and resumes use the main URL.
+    private func acceptableResumeURL(_ url: String) -> String? {
+        let lowered = url.lowercased()
+        if lowered.hasPrefix("wss://") { return url }
+        if lowered.hasPrefix("ws://"), gatewayURL?.lowercased().hasPrefix("ws://") == true { return url }
+        return nil
     }
 
     /// Queues the op 8 request when it is due and the session is ready.

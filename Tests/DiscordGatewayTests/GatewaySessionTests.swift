@@ -365,6 +365,29 @@ import Testing
         #expect(s.receive(.hello(Hello(heartbeatInterval: Self.interval)), now: next).sentOps == [6])
     }
 
+    @Test func aResumeURLThatWouldDropTLSIsIgnored() {
+        var s = GatewaySession(configuration: Fixtures.configuration(), identifyBudget: Fixtures.budget, random: FixedRandom())
+        _ = s.start(now: .zero); _ = s.connectionOpened(now: .zero)
+        _ = s.receive(.hello(Hello(heartbeatInterval: Self.interval)), now: .zero)
+        var ready = Fixtures.ready()
+        ready.resumeGatewayURL = "ws://plaintext.test"
+        _ = s.receive(.dispatch(.ready(ready), sequence: 1), now: .zero)
+        #expect(s.resumeURL == nil)
+        // The session still resumes, on the main (TLS) URL.
+        #expect(s.connectionClosed(code: nil, now: .seconds(1)).connectURLs == [Fixtures.gatewayBase + Fixtures.query])
+    }
+
+    @Test func aPlainResumeURLIsFineWhenTheGatewayItselfIsPlain() {
+        var s = GatewaySession(configuration: Fixtures.configuration(gatewayURL: "ws://127.0.0.1:9000"),
+                               identifyBudget: Fixtures.budget, random: FixedRandom())
+        _ = s.start(now: .zero); _ = s.connectionOpened(now: .zero)
+        _ = s.receive(.hello(Hello(heartbeatInterval: Self.interval)), now: .zero)
+        var ready = Fixtures.ready()
+        ready.resumeGatewayURL = "ws://127.0.0.1:9001/"
+        _ = s.receive(.dispatch(.ready(ready), sequence: 1), now: .zero)
+        #expect(s.connectionClosed(code: nil, now: .seconds(1)).connectURLs == ["ws://127.0.0.1:9001" + Fixtures.query])
+    }
+
     // MARK: Member requests
 
     @Test func memberRequestsAreAtLeastThirtySecondsApart() {
