@@ -307,7 +307,7 @@ public actor GatewayClient {
                              client: GatewayClient) async {
         var inflater: ZlibStreamInflater?
         var broken = false
-        let decoder = JSONDecoder()
+        let decoder = GatewayPayloadDecoder()
         for await event in connection.events {
             switch event {
             case .message(let bytes, let binary):
@@ -326,7 +326,7 @@ public actor GatewayClient {
                 } else {
                     payload = bytes
                 }
-                switch decode(payload, with: decoder) {
+                switch decoder.decode(payload) {
                 case .success(let message): await client.received(message, id: id)
                 case .failure(let failure): await client.receivedUndecodable(failure, id: id)
                 }
@@ -337,41 +337,6 @@ public actor GatewayClient {
         }
         // The stream ended without `.closed` (the reader was cancelled, or a transport broke its contract).
         await client.connectionClosed(code: nil, id: id)
-    }
-
-    /// Decodes one payload in a single pass; on failure reads what it can of the envelope.
-    static func decode(_ payload: [UInt8], with decoder: JSONDecoder) -> Result<GatewayMessage, GatewayDecodeFailure> {
-        let data = Data(payload)
-        do {
-            return .success(try decoder.decode(GatewayMessage.self, from: data))
-        } catch {
-            let envelope = try? decoder.decode(Envelope.self, from: data)
-            return .failure(GatewayDecodeFailure(byteCount: payload.count, opcode: envelope?.op,
-                                                 eventName: envelope?.t, sequence: envelope?.s,
-                                                 reason: Self.describe(error)))
-        }
-    }
-
-    private struct Envelope: Decodable {
-        var op: Int?
-        var s: Int?
-        var t: String?
-    }
-
-    /// A short description of a decoding error: the coding path and the decoder's message.
-    private static func describe(_ error: any Error) -> String {
-        guard let error = error as? DecodingError else { return String(describing: error) }
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "\(path(context)): \(context.debugDescription)"
-        case .keyNotFound(let key, let context):
-            return "\(path(context)): missing key \(key.stringValue)"
-        @unknown default:
-            return String(describing: error)
-        }
     }
 }
 
