@@ -226,7 +226,8 @@ public struct GatewaySession: Sendable {
         switch message {
         case .hello(let hello):
             guard case .awaitingHello = connection.stage else { break }
-            let interval = Duration.milliseconds(max(1, hello.heartbeatInterval))
+            // A nonsensical interval from the network must not turn into a busy loop.
+            let interval = Duration.milliseconds(max(10, hello.heartbeatInterval))
             heartbeatInterval = interval
             limiter.setHeartbeatInterval(interval)
             heartbeatDueAt = now + interval.scaled(by: random.nextUnit())
