@@ -17,6 +17,7 @@ import DiscordModels
 /// `resume_gateway_url`, op 7 / op 9 / close codes per Discord's rules, exponential reconnect backoff,
 /// the 120-per-60-s send limit, and the op 8 member request after READY.
 public struct GatewaySession: Sendable {
+    /// Token, guild, presence, URL and timings the session was made with.
     public let configuration: GatewaySessionConfiguration
     private var random: any GatewayRandomSource
 

@@ -174,6 +174,7 @@ public struct GatewayTiming: Sendable, Hashable {
     public var memberRequestInterval: Duration = .seconds(30)
     /// Reconnect backoff: `base × 2^(failures-1)`, at most `backoffCap`, times a jitter in 0.5..<1.
     public var backoffBase: Duration = .seconds(1)
+    /// The longest reconnect delay before jitter.
     public var backoffCap: Duration = .seconds(120)
     /// The uniform delay before identifying after op 9 with `d: false`.
     public var invalidSessionDelay: ClosedRange<Double> = 1...5
@@ -191,10 +192,13 @@ public struct GatewaySessionConfiguration: Sendable {
     public var token: Secret
     /// The guild whose members are requested (op 8) after READY; nil: none.
     public var guildID: Snowflake?
+    /// GUILDS | GUILD_MEMBERS (3) for Warden.
     public var intents: GatewayIntents
     /// The presence sent with Identify (nil: none sent).
     public var presence: PresenceStatus?
+    /// Identify's `large_threshold` (250: the most Discord allows).
     public var largeThreshold: Int
+    /// Identify's `properties` (os, browser, device).
     public var properties: Identify.Properties
     /// A fixed gateway base URL (`discord.gateway_url`); nil: the URL from `GET /gateway/bot`.
     public var gatewayURL: String?
@@ -203,6 +207,7 @@ public struct GatewaySessionConfiguration: Sendable {
     public var canFetchGatewayBot: Bool
     /// Ask for `compress=zlib-stream` (binary messages that need `ZlibStreamInflater`).
     public var compress: Bool
+    /// Floors, intervals and timeouts (defaults follow Discord's documentation).
     public var timing: GatewayTiming
 
     public init(token: Secret, guildID: Snowflake?, intents: GatewayIntents = .warden,
