@@ -69,7 +69,8 @@ struct RateLimitHeaders: Sendable, Equatable {
 
     static func clamp(_ seconds: Double) -> Duration? {
         guard seconds.isFinite, seconds >= 0 else { return nil }
-        return min(Duration.seconds(seconds), longestWait)
+        // Compare before converting: a huge Double does not fit a Duration.
+        return seconds >= 7 * 24 * 3600 ? longestWait : Duration.seconds(seconds)
     }
 }
 

@@ -165,6 +165,7 @@ struct RateLimitState: Sendable {
     }
 
     /// Takes back a permit. `response` is nil when no response arrived (transport error, cancellation).
+    @discardableResult
     mutating func complete(_ permit: RateLimitPermit, response: HTTPResponse?, now: Duration) -> RateLimitOutcome {
         if let key = permit.bucket, var bucket = buckets[key] {
             bucket.inFlight = max(0, bucket.inFlight - 1)
