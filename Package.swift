@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(name: "GuildStateTests", dependencies: ["GuildState", "DiscordModels"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState",
+            .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "wardenTests", dependencies: ["warden", "WardenConfig", "WardenLogging"]),
     ],
