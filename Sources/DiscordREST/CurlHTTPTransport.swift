@@ -190,7 +190,10 @@ final class CurlMultiLoop: Sendable {
                 defer { inbox.jobs.removeAll(); inbox.cancellations.removeAll() }
                 return (inbox.jobs, inbox.cancellations, inbox.stopping)
             }
-            if stopping { break }
+            if stopping {
+                for job in jobs { job.finish(.failure(HTTPTransportError.cancelled)) }
+                break
+            }
             for job in jobs {
                 if job.isCancelled { job.finish(.failure(CancellationError())); continue }
                 let transfer = CurlTransfer(job: job, maxResponseBytes: configuration.maxResponseBytes)
@@ -340,6 +343,7 @@ final class CurlTransfer {
         try set(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(configuration.connectTimeout))
         try set(CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout))
         try set(CURLOPT_ACCEPT_ENCODING, "")
+        try set(CURLOPT_PIPEWAIT, 1)  // prefer multiplexing on an HTTP/2 connection over opening another
 
         let me = Unmanaged.passUnretained(self).toOpaque()
         try check(warden_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION, curlReceiveBody), "write callback")
