@@ -72,6 +72,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
         ]),
         .testTarget(name: "wardenTests", dependencies: ["warden", "WardenConfig", "WardenLogging"]),
     ],

@@ -173,3 +173,39 @@ import Testing
         }
     }
 }
+
+/// TLS: peer verification is always on; `caFile` adds a CA without dropping the system store.
+@Suite struct CurlHTTPTransportTLSTests {
+    @Test func aServerSignedByAnUnknownCAIsRefusedAndTrustedWithCAFile() async throws {
+        let authority = try LoopbackCertificateAuthority.make()
+        defer { authority.remove() }
+        try await LoopbackHTTPServer.with(tls: try authority.serverTLS()) { server in
+            let url = server.url("/echo", scheme: "https")
+            let untrusting = try CurlHTTPTransport()
+            let refused = await #expect(throws: HTTPTransportError.self) {
+                try await untrusting.send(HTTPRequest(method: .get, url: url, timeout: .seconds(5)))
+            }
+            guard case .network? = refused else { Issue.record("expected a verification failure, got \(String(describing: refused))"); return }
+            #expect(server.received.isEmpty)
+
+            let trusting = try CurlHTTPTransport(configuration: .init(caFile: authority.caFile))
+            let response = try await trusting.send(HTTPRequest(method: .get, url: url, timeout: .seconds(5)))
+            #expect(response.status == 200)
+            #expect(response.headers["X-RateLimit-Bucket"] == "abcd1234")
+        }
+    }
+
+    @Test func withCAFileSetTheSystemStoreDirectoryIsStillTrusted() async throws {
+        // The server's CA sits only in the "system" directory; caFile names another, unrelated CA.
+        let serverAuthority = try LoopbackCertificateAuthority.make()
+        let otherAuthority = try LoopbackCertificateAuthority.make(name: "Unrelated CA")
+        defer { serverAuthority.remove(); otherAuthority.remove() }
+        try await LoopbackHTTPServer.with(tls: try serverAuthority.serverTLS()) { server in
+            let transport = try CurlHTTPTransport(configuration: .init(
+                caFile: otherAuthority.caFile, systemCADirectory: try serverAuthority.hashedDirectory()))
+            let response = try await transport.send(HTTPRequest(method: .get, url: server.url("/echo", scheme: "https"),
+                                                                timeout: .seconds(5)))
+            #expect(response.status == 200)
+        }
+    }
+}

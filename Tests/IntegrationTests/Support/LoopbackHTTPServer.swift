@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdTLS
 import Logging
 
 /// A small HTTP/1.1 server on 127.0.0.1 (ephemeral port) for the libcurl transport tests. It records
@@ -36,8 +37,8 @@ final class LoopbackHTTPServer: Sendable {
     func waitForRequests(_ count: Int) async -> Bool { await recorder.wait(for: count) }
 
     /// Starts a server, runs the body, then stops the server.
-    static func with<T: Sendable>(_ body: (LoopbackHTTPServer) async throws -> T) async throws -> T {
-        let server = try await start()
+    static func with<T: Sendable>(tls: TLSConfiguration? = nil, _ body: (LoopbackHTTPServer) async throws -> T) async throws -> T {
+        let server = try await start(tls: tls)
         do {
             let result = try await body(server)
             await server.stop()
@@ -48,7 +49,8 @@ final class LoopbackHTTPServer: Sendable {
         }
     }
 
-    static func start() async throws -> LoopbackHTTPServer {
+    /// Starts a server; with `tls` it serves `https://` instead of `http://`.
+    static func start(tls: TLSConfiguration? = nil) async throws -> LoopbackHTTPServer {
         let recorder = LoopbackRecorder()
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
@@ -62,6 +64,7 @@ final class LoopbackHTTPServer: Sendable {
         }
         let app = Application(
             responder: responder,
+            server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 portSink.yield(channel.localAddress?.port ?? 0)
