@@ -36,6 +36,14 @@ import Testing
                 #expect(sent.header("Content-Type") == "application/json")
             }
             #expect(received[0].header("Content-Length") == nil)
+
+            // Body-less POST and PATCH carry Content-Length: 0 as well.
+            for method in [HTTPMethod.post, .patch] {
+                _ = try await transport.send(HTTPRequest(method: method, url: server.url("/empty/\(method)")))
+            }
+            let empties = server.received.suffix(2)
+            #expect(empties.map(\.method) == ["POST", "PATCH"])
+            #expect(empties.allSatisfy { $0.header("Content-Length") == "0" && $0.header("Expect") == nil && $0.body.isEmpty })
         }
     }
 
