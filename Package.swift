@@ -69,7 +69,7 @@ let package = Package(
         ]),
         // The command line.
         .executableTarget(name: "warden", dependencies: [
-            "WardenConfig", "WardenLogging", "DiscordModels",
+            "WardenConfig", "WardenLogging", "DiscordModels", "DiscordREST",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -93,6 +93,8 @@ let package = Package(
         .testTarget(name: "RoleSyncTests", dependencies: ["RoleSync", "AuthStore", "DiscordModels"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
         ]),
         .testTarget(name: "WardenServiceTests", dependencies: [
             "WardenService", "DiscordModels", "GuildState", "AuthStore", "RoleSync", "WardenConfig",
@@ -101,6 +103,7 @@ let package = Package(
         .testTarget(name: "wardenTests", dependencies: [
             "warden", "WardenConfig", "WardenLogging", "DiscordModels",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Hummingbird", package: "hummingbird"),
         ]),
     ],
     swiftLanguageModes: [.v6]

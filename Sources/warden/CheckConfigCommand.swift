@@ -4,7 +4,7 @@ import WardenConfig
 /// `warden check-config [--config FILE]`: load and validate the configuration without touching
 /// the network, print a short summary with no secrets, and say "configuration OK" (exit 0) or
 /// every problem found, each naming its key (exit 2).
-struct CheckConfigCommand: ParsableCommand {
+struct CheckConfigCommand: WardenSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
         abstract: "Validate the configuration (offline) and print a short summary without secrets."

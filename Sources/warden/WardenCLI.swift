@@ -17,28 +17,41 @@ struct CommandContext {
     var readFile: (String) throws -> [UInt8]
     var standardOutput: (String) -> Void
     var standardError: (String) -> Void
+    /// Whether standard output is a terminal: `warden call` then draws a progress bar in place.
+    var standardOutputIsTerminal: Bool = false
+    /// Redraws the current terminal line (no newline); used only when `standardOutputIsTerminal`.
+    var redrawLine: (String) -> Void = { _ in }
+    /// The pause between two polls of a followed task; tests use zero.
+    var pollInterval: Duration = .milliseconds(500)
 
     static var process: CommandContext {
         CommandContext(
             environment: ProcessInfo.processInfo.environment,
             readFile: WardenConfiguration.readFileFromDisk,
-            standardOutput: { print($0) },
-            standardError: { StandardError.write($0) })
+            standardOutput: { StandardOutput.write($0 + "\n") },
+            standardError: { StandardError.write($0) },
+            standardOutputIsTerminal: isatty(STDOUT_FILENO) == 1,
+            redrawLine: { StandardOutput.write("\r\u{1B}[2K" + $0) })
     }
+}
+
+/// A subcommand that runs inside ``WardenCLI`` with a ``CommandContext`` and returns its exit status.
+protocol WardenSubcommand: ParsableCommand {
+    func execute(in context: CommandContext) async -> Int32
 }
 
 /// Parses the command line, runs the command and returns the exit status. Maps swift-argument-parser's
 /// usage errors (its default status is 64) to 2, as SPEC 3.1 requires; `--help` stays 0.
 enum WardenCLI {
-    static func run(_ arguments: [String], in context: CommandContext) -> Int32 {
+    static func run(_ arguments: [String], in context: CommandContext) async -> Int32 {
         do {
             var command = try WardenCommand.parseAsRoot(arguments)
             switch command {
-            case let checkConfig as CheckConfigCommand:
-                return checkConfig.execute(in: context)
-            case is WardenCommand:
-                // `warden` alone: no command given is a usage error.
-                context.standardError(WardenCommand.helpMessage())
+            case let subcommand as any WardenSubcommand:
+                return await subcommand.execute(in: context)
+            case _ where !type(of: command).configuration.subcommands.isEmpty:
+                // `warden` or `warden users` alone: a group without its command is a usage error.
+                context.standardError(WardenCommand.helpMessage(for: type(of: command)))
                 return ExitStatus.badConfiguration
             default:
                 // swift-argument-parser's own commands (help): they answer by throwing.
@@ -61,5 +74,12 @@ enum WardenCLI {
 enum StandardError {
     static func write(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+/// Unbuffered writes to standard output, so in-place progress lines and whole lines keep their order.
+enum StandardOutput {
+    static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 }

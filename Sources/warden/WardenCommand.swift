@@ -9,6 +9,9 @@ struct WardenCommand: ParsableCommand {
             Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage, \
             3 a fatal Discord refusal that needs the operator.
             """,
-        subcommands: [CheckConfigCommand.self]
+        subcommands: [
+            CheckConfigCommand.self, CallCommand.self, LinkURLCommand.self, AddBotURLCommand.self,
+            UsersCommand.self, StatusCommand.self,
+        ]
     )
 }

@@ -1,4 +1,4 @@
 // The `warden` command line; see WardenCommand.swift and WardenCLI.swift.
 import Foundation
 
-exit(WardenCLI.run(Array(CommandLine.arguments.dropFirst()), in: .process))
+exit(await WardenCLI.run(Array(CommandLine.arguments.dropFirst()), in: .process))

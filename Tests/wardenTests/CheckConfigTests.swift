@@ -3,8 +3,8 @@ import Testing
 
 @Suite("warden check-config")
 struct CheckConfigTests {
-    @Test func theExampleConfigurationPassesWithSecretsFromTheEnvironment() {
-        let run = CommandRun(["check-config", "--config", examplePath], environment: secretsEnvironment)
+    @Test func theExampleConfigurationPassesWithSecretsFromTheEnvironment() async {
+        let run = await CommandRun(["check-config", "--config", examplePath], environment: secretsEnvironment)
         #expect(run.status == 0, "\(run.errors)")
         #expect(run.standardOutput.last == "configuration OK")
         for fact in ["discord.guild_id", "222222222222222222", "discord.app_id", "111111111111111111", "https://discord.com/api/v10",
@@ -17,21 +17,21 @@ struct CheckConfigTests {
         #expect(run.errors.isEmpty)
     }
 
-    @Test func theFileCanBeNamedByWARDEN_CONFIG() {
+    @Test func theFileCanBeNamedByWARDEN_CONFIG() async {
         var environment = secretsEnvironment
         environment["WARDEN_CONFIG"] = examplePath
-        let run = CommandRun(["check-config"], environment: environment)
+        let run = await CommandRun(["check-config"], environment: environment)
         #expect(run.status == 0)
         #expect(run.output.contains(examplePath))
     }
 
-    @Test func aBadConfigurationExitsWith2NamingTheKey() {
+    @Test func aBadConfigurationExitsWith2NamingTheKey() async {
         let bad = """
         {"discord": {"app_id": "1", "app_secret": "\(sentinelAppSecret)", "bot_tokn": "\(sentinelToken)",
                      "callback_url": "https://a.example.com/cb/", "guild_id": 2, "fight_limit": 0},
          "http": {"admin_token": "\(sentinelAdminToken)"}}
         """
-        let run = CommandRun(["check-config", "--config", "/etc/warden/bad.json"], files: ["/etc/warden/bad.json": bad])
+        let run = await CommandRun(["check-config", "--config", "/etc/warden/bad.json"], files: ["/etc/warden/bad.json": bad])
         #expect(run.status == 2)
         #expect(run.errors.contains("discord.bot_tokn: unknown key"))
         #expect(run.errors.contains("discord.bot_token: missing required secret"))
@@ -42,36 +42,36 @@ struct CheckConfigTests {
         }
     }
 
-    @Test func aBadEnvironmentValueExitsWith2NamingTheVariable() {
+    @Test func aBadEnvironmentValueExitsWith2NamingTheVariable() async {
         var environment = secretsEnvironment
         environment["DISCORD_SYNC_NAMES"] = "maybe"
-        let run = CommandRun(["check-config", "--config", examplePath], environment: environment)
+        let run = await CommandRun(["check-config", "--config", examplePath], environment: environment)
         #expect(run.status == 2)
         #expect(run.errors.contains("DISCORD_SYNC_NAMES (discord.sync_names)"))
     }
 
-    @Test func aMissingFileExitsWith2() {
-        let run = CommandRun(["check-config", "--config", "/nonexistent/warden.json"])
+    @Test func aMissingFileExitsWith2() async {
+        let run = await CommandRun(["check-config", "--config", "/nonexistent/warden.json"])
         #expect(run.status == 2)
         #expect(run.errors.contains("/nonexistent/warden.json"))
     }
 
-    @Test func usageErrorsExitWith2() {
-        let unknownOption = CommandRun(["check-config", "--bogus"])
+    @Test func usageErrorsExitWith2() async {
+        let unknownOption = await CommandRun(["check-config", "--bogus"])
         #expect(unknownOption.status == 2)
         #expect(unknownOption.errors.contains("--bogus"))
-        #expect(CommandRun(["frobnicate"]).status == 2)
-        #expect(CommandRun(["check-config", "--config"]).status == 2, "missing option value")
-        #expect(CommandRun([]).status == 2, "no command")
+        #expect(await CommandRun(["frobnicate"]).status == 2)
+        #expect(await CommandRun(["check-config", "--config"]).status == 2, "missing option value")
+        #expect(await CommandRun([]).status == 2, "no command")
     }
 
-    @Test func helpExitsWith0() {
-        let root = CommandRun(["--help"])
+    @Test func helpExitsWith0() async {
+        let root = await CommandRun(["--help"])
         #expect(root.status == 0)
         #expect(root.output.contains("check-config"))
-        let sub = CommandRun(["check-config", "--help"])
+        let sub = await CommandRun(["check-config", "--help"])
         #expect(sub.status == 0)
         #expect(sub.output.contains("--config"))
-        #expect(CommandRun(["help", "check-config"]).status == 0)
+        #expect(await CommandRun(["help", "check-config"]).status == 0)
     }
 }

@@ -14,26 +14,38 @@ let examplePath = repositoryRoot.appendingPathComponent("config.example.json").p
 final class CommandRun {
     var standardOutput: [String] = []
     var standardError: [String] = []
+    /// What a terminal would have seen redrawn in place (progress bars), when run as on a terminal.
+    var redrawnLines: [String] = []
     let status: Int32
 
-    init(_ arguments: [String], environment: [String: String] = [:], files: [String: String] = [:]) {
-        var out: [String] = []
-        var err: [String] = []
+    init(_ arguments: [String], environment: [String: String] = [:], files: [String: String] = [:], terminal: Bool = false) async {
+        let captured = CapturedOutput()
         let context = CommandContext(
             environment: environment,
             readFile: { path in
                 if let text = files[path] { return Array(text.utf8) }
                 return try WardenConfiguration.readFileFromDisk(path)
             },
-            standardOutput: { out.append($0) },
-            standardError: { err.append($0) })
-        status = WardenCLI.run(arguments, in: context)
-        standardOutput = out
-        standardError = err
+            standardOutput: { captured.out.append($0) },
+            standardError: { captured.err.append($0) },
+            standardOutputIsTerminal: terminal,
+            redrawLine: { captured.redrawn.append($0) },
+            pollInterval: .zero)
+        status = await WardenCLI.run(arguments, in: context)
+        standardOutput = captured.out
+        standardError = captured.err
+        redrawnLines = captured.redrawn
     }
 
     var output: String { standardOutput.joined(separator: "\n") }
     var errors: String { standardError.joined(separator: "\n") }
+}
+
+/// Lines written by one in-process run (one task writes them, then the run reads them).
+private final class CapturedOutput {
+    var out: [String] = []
+    var err: [String] = []
+    var redrawn: [String] = []
 }
 
 let secretsEnvironment = [

@@ -1,0 +1,200 @@
+import ArgumentParser
+import DiscordModels
+import WardenConfig
+
+/// `warden call TASK [USER_ID] [--config FILE] [--no-follow]`: enqueues a task on the running daemon
+/// (`POST /api/tasks/{TASK}`) and follows it (`GET /api/tasks/{id}`) to its end: a progress bar on a
+/// terminal, a plain line per change otherwise. Exit 0 when the task is done, 1 when it failed.
+struct CallCommand: WardenSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "call",
+        abstract: "Run a task on the running daemon and follow it to the end.",
+        discussion: """
+            Per-user tasks (need USER_ID): \(TaskName.perUser.map(\.rawValue).joined(separator: ", ")).
+            Bulk tasks (no USER_ID): \(TaskName.bulk.map(\.rawValue).joined(separator: ", ")).
+            Exit 0 when the task is done, 1 when it failed or the daemon cannot be reached, 2 for a bad task \
+            name or USER_ID.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The task's contract name, e.g. discord.update_all_groups.", valueName: "task"))
+    var task: String
+
+    @Argument(help: ArgumentHelp("The Auth user's id, for per-user tasks.", valueName: "user-id"))
+    var userID: Int64?
+
+    @Option(name: .long, help: ArgumentHelp("The configuration file (default: $WARDEN_CONFIG, then ./config.json).", valueName: "file"))
+    var config: String?
+
+    @Flag(name: .long, help: "Print the task's id once it is queued and do not wait for it.")
+    var noFollow = false
+
+    func validate() throws {
+        guard let name = TaskName(rawValue: task) else {
+            throw ValidationError("unknown task \"\(task)\"; tasks: \(TaskName.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        switch (name.takesUser, userID) {
+        case (true, nil): throw ValidationError("\(task) needs a USER_ID (the Auth user's id)")
+        case (false, _?): throw ValidationError("\(task) is a bulk task and takes no USER_ID")
+        case (true, let id?) where id <= 0: throw ValidationError("USER_ID must be a positive Auth user id")
+        default: break
+        }
+    }
+
+    func execute(in context: CommandContext) async -> Int32 {
+        guard let configuration = context.loadConfiguration(explicit: config) else { return ExitStatus.badConfiguration }
+        return await context.withAdminAPI(configuration) { api throws(AdminAPIError) in
+            let body = userID.map { #"{"user_id":\#($0)}"# } ?? "{}"
+            let queued = try await api.send(.post, "/api/tasks/\(task)", body: Array(body.utf8))
+            guard let id = JSONText.plain(queued.json?["id"]), !id.isEmpty,
+                  id.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F })
+            else {
+                throw .unexpectedAnswer("no usable task \"id\" in the answer to POST /api/tasks/\(task)")
+            }
+            if noFollow {
+                context.standardOutput("task \(id) queued: \(task)" + (userID.map { " for user \($0)" } ?? ""))
+                return ExitStatus.success
+            }
+            var display = TaskProgressDisplay(taskID: id, name: task, context: context)
+            while true {
+                let answer = try await api.send(.get, "/api/tasks/\(id)")
+                guard let run = answer.json.flatMap(TaskRunReport.init) else {
+                    throw .unexpectedAnswer("GET /api/tasks/\(id) did not answer a task with a state")
+                }
+                display.show(run)
+                switch run.state {
+                case "done": return ExitStatus.success
+                case "failed": return ExitStatus.runtimeFailure
+                default: break
+                }
+                if context.pollInterval > .zero {
+                    do { try await Task.sleep(for: context.pollInterval) } catch {
+                        display.interrupted()
+                        return ExitStatus.runtimeFailure
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The task contract names (SPEC 1.7).
+enum TaskName: String, CaseIterable {
+    case updateGroups = "discord.update_groups"
+    case updateNickname = "discord.update_nickname"
+    case updateUsername = "discord.update_username"
+    case deleteUser = "discord.delete_user"
+    case updateAllGroups = "discord.update_all_groups"
+    case updateAllNicknames = "discord.update_all_nicknames"
+    case updateAllUsernames = "discord.update_all_usernames"
+    case updateAll = "discord.update_all"
+    case updateServername = "discord.update_servername"
+
+    /// Per-user tasks need the Auth user's id; bulk tasks take none.
+    var takesUser: Bool {
+        switch self {
+        case .updateGroups, .updateNickname, .updateUsername, .deleteUser: true
+        default: false
+        }
+    }
+
+    static var perUser: [TaskName] { allCases.filter(\.takesUser) }
+    static var bulk: [TaskName] { allCases.filter { !$0.takesUser } }
+}
+
+/// `GET /api/tasks/{id}` as the CLI reads it.
+struct TaskRunReport: Equatable {
+    var state: String
+    var done: Int
+    var total: Int
+    var written: Int
+    var skipped: Int
+    var failed: Int
+    /// Why the task failed, when the daemon says.
+    var error: String?
+
+    init?(_ json: JSONValue) {
+        guard let state = json["state"]?.stringValue else { return nil }
+        func count(_ key: String) -> Int {
+            if case .number(let value)? = json[key], value >= 0, value < 1e15 { return Int(value) }
+            return 0
+        }
+        self.state = state
+        done = count("done"); total = count("total"); written = count("written")
+        skipped = count("skipped"); failed = count("failed")
+        error = JSONText.plain(json["error"])
+    }
+
+    var counts: String { "\(done)/\(total) checked, \(written) written, \(skipped) skipped, \(failed) failed" }
+}
+
+/// Shows a followed task: a bar redrawn in place on a terminal; otherwise a line when the state
+/// changes, and at most one every 5 seconds while only the counts move.
+struct TaskProgressDisplay {
+    let taskID: String
+    let name: String
+    let context: CommandContext
+    private var last: TaskRunReport?
+    private var lastLineAt: ContinuousClock.Instant?
+    private var barShown = false
+
+    init(taskID: String, name: String, context: CommandContext) {
+        self.taskID = taskID; self.name = name; self.context = context
+    }
+
+    mutating func show(_ run: TaskRunReport) {
+        defer { last = run }
+        let finished = run.state == "done" || run.state == "failed"
+        if context.standardOutputIsTerminal {
+            if !finished || barShown {
+                context.redrawLine(Self.bar(run))
+                barShown = true
+            }
+            if finished {
+                if barShown { context.standardOutput("") }
+                finish(run)
+            }
+            return
+        }
+        if finished {
+            finish(run)
+            return
+        }
+        let now = ContinuousClock.now
+        let stateChanged = last?.state != run.state
+        let due = lastLineAt.map { now - $0 >= .seconds(5) } ?? true
+        if stateChanged || (run != last && due) {
+            context.standardOutput("task \(taskID) \(name): \(run.state), \(run.counts)")
+            lastLineAt = now
+        }
+    }
+
+    mutating func interrupted() {
+        if barShown { context.standardOutput("") }
+        context.standardError("warden: stopped following task \(taskID); it goes on in the daemon")
+    }
+
+    private func finish(_ run: TaskRunReport) {
+        if run.state == "done" {
+            context.standardOutput("task \(taskID) \(name) done: \(run.counts)")
+        } else {
+            context.standardError("warden: task \(taskID) \(name) failed" + (run.error.map { ": \($0)" } ?? "") + " (\(run.counts))")
+        }
+    }
+
+    /// `[##########----------]  50%  500/1000  written 3  skipped 1  failed 0  running`
+    static func bar(_ run: TaskRunReport, width: Int = 30) -> String {
+        let fraction = run.total > 0 ? min(1, Double(run.done) / Double(run.total)) : (run.state == "done" ? 1 : 0)
+        let filled = Int((fraction * Double(width)).rounded(.down))
+        let percent = Int((fraction * 100).rounded(.down))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let percentText = String(percent).leftPadded(to: 3)
+        return "[\(bar)] \(percentText)%  \(run.done)/\(run.total)  written \(run.written)  skipped \(run.skipped)  failed \(run.failed)  \(run.state)"
+    }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
