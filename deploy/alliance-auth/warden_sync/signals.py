@@ -10,7 +10,7 @@ Receivers (what changes a record -> who is pushed):
   state_changed                              -> that user
   UserProfile main character or state        -> that user
   EveCharacter name / corporation / alliance -> the user whose main it is (nickname)
-  User is_active / username / creation       -> that user
+  User is_active / username; profile created -> that user
   User pre_delete                            -> DELETE /api/users/{id}
   Group renamed or deleted                   -> its members
   access permission on a user, group, state  -> the users concerned (can_access_discord)
@@ -200,9 +200,8 @@ def user_before_save(sender, instance, raw=False, update_fields=None, **kwargs):
 
 @receiver(post_save, sender=User)
 def user_saved(sender, instance, created, raw=False, **kwargs):
-    if raw:
-        return
-    if created or getattr(instance, "_warden_changed", False):
+    # A new user is pushed when Alliance Auth creates its profile (profile_saved), right after.
+    if not raw and not created and getattr(instance, "_warden_changed", False):
         schedule_push([instance.pk])
 
 
