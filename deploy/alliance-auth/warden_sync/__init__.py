@@ -1,0 +1,1 @@
+"""Pushes Alliance Auth's users to Warden's admin API (an example app; see README.md)."""
