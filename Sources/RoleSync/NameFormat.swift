@@ -97,5 +97,19 @@ public struct NameFormat: Hashable, Sendable, CustomStringConvertible {
         return out
     }
 
+    /// Substitutes the values given by `value` (called once per placeholder), without building a
+    /// dictionary; a format that is a single placeholder returns the value itself, uncopied.
+    public func render(_ value: (Key) -> String) -> String {
+        if segments.count == 1, case .placeholder(let key) = segments[0] { return value(key) }
+        var out = ""
+        for segment in segments {
+            switch segment {
+            case .literal(let text): out += text
+            case .placeholder(let key): out += value(key)
+            }
+        }
+        return out
+    }
+
     public var description: String { source }
 }

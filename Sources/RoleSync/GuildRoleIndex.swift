@@ -1,0 +1,120 @@
+import DiscordModels
+
+/// Everything about the guild's roles that a plan needs, computed once per audit (or per role change)
+/// so that planning one member does no string work beyond looking its wanted names up:
+/// name → roles, which roles are persistent (managed or reserved), and each role's rank against the bot.
+///
+/// Built from plain values: the guild's roles (@everyone included or not), the guild id (= the id of
+/// @everyone), the bot's highest role and Auth's reserved group names.
+public struct GuildRoleIndex: Sendable {
+    /// What the index knows about one role.
+    public struct Facts: Sendable, Hashable {
+        public var name: String
+        /// Managed by Discord or an integration (booster, bot, subscription): never assigned or removed.
+        public var managed: Bool
+        /// Its lower-cased, cut name is a reserved group name: kept when a member holds it.
+        public var reserved: Bool
+        /// Ranked strictly below the bot's highest role, so the bot may assign and remove it.
+        public var manageable: Bool
+        /// Hierarchy rank: higher ranks higher (position, then the lower id); always > 0.
+        public var rank: Int
+        /// Never removed from a member who holds it: managed or reserved.
+        public var persistent: Bool { managed || reserved }
+    }
+
+    /// How a wanted (already cut) name resolves against the guild's roles.
+    public enum Resolution: Sendable, Hashable {
+        /// Assignable roles with exactly this name, oldest (lowest id) first.
+        case roles([Snowflake])
+        /// Only managed roles carry the name: it maps to no role and no twin is created.
+        case managedOnly
+        /// No role has the name: create it (unless role creation is disabled).
+        case missing
+        /// The name is `@everyone`, or empty after the text rules: it maps to no role, ever.
+        case never
+    }
+
+    public let guildID: Snowflake
+    /// The rank of the bot's highest role, on the scale of `Facts.rank`; 0 when the bot has no role
+    /// (it can then manage none).
+    public let botRank: Int
+    /// The reserved keys (`DiscordText.reservedKey`) of Auth's reserved group names.
+    public let reservedKeys: Set<String>
+
+    private let facts: [Snowflake: Facts]
+    private let assignableByName: [String: [Snowflake]]
+    private let managedNames: Set<String>
+
+    /// - Parameters:
+    ///   - roles: the guild's roles; the @everyone role (id = `guildID`) is ignored.
+    ///   - guildID: the guild's id.
+    ///   - botHighestRole: the bot's highest role, nil when the bot holds no role.
+    ///   - reservedGroupNames: Auth's reserved group names, as stored (any case).
+    public init(roles: [Role], guildID: Snowflake, botHighestRole: Role?, reservedGroupNames: some Sequence<String>) {
+        self.guildID = guildID
+        var reservedKeys = Set<String>()
+        for name in reservedGroupNames {
+            let key = DiscordText.reservedKey(name)
+            if !key.isEmpty { reservedKeys.insert(key) }
+        }
+        self.reservedKeys = reservedKeys
+
+        // Ranks in steps of two, lowest role first, leave room for a bot role missing from `roles`.
+        let ordered = roles.filter { $0.id != guildID }.sorted { $1.ranksAbove($0) }
+        var botRank = 0
+        if let bot = botHighestRole, bot.id != guildID {
+            if let offset = ordered.firstIndex(where: { $0.id == bot.id }) {
+                botRank = 2 * (offset + 1)
+            } else {
+                botRank = 2 * ordered.count(where: { bot.ranksAbove($0) }) + 1
+            }
+        }
+        var facts: [Snowflake: Facts] = [:]
+        facts.reserveCapacity(ordered.count)
+        for (offset, role) in ordered.enumerated() {
+            let rank = 2 * (offset + 1)
+            facts[role.id] = Facts(name: role.name, managed: role.managed,
+                                   reserved: reservedKeys.contains(DiscordText.reservedKey(role.name)),
+                                   manageable: rank < botRank, rank: rank)
+        }
+        self.facts = facts
+        self.botRank = botRank
+
+        var assignable: [String: [Snowflake]] = [:]
+        var managedNames = Set<String>()
+        for role in ordered.sorted(by: { $0.id < $1.id }) {
+            if role.managed { managedNames.insert(role.name) } else { assignable[role.name, default: []].append(role.id) }
+        }
+        self.assignableByName = assignable
+        self.managedNames = managedNames
+    }
+
+    /// What the index knows about a role; nil for @everyone and for ids not in the guild.
+    public func facts(_ id: Snowflake) -> Facts? { facts[id] }
+
+    /// The roles of the guild, except @everyone, as the index saw them.
+    public var roleIDs: Dictionary<Snowflake, Facts>.Keys { facts.keys }
+
+    /// Resolves a wanted group or state name (cut here by the text rules).
+    public func resolve(_ wantedName: String) -> Resolution {
+        resolveCut(DiscordText.roleName(wantedName))
+    }
+
+    /// Resolves a name that is already cut.
+    func resolveCut(_ name: String) -> Resolution {
+        if name.isEmpty || name == "@everyone" { return .never }
+        if let ids = assignableByName[name] { return .roles(ids) }
+        return managedNames.contains(name) ? .managedOnly : .missing
+    }
+
+    /// The rank of a member holding these roles (its highest known role; 0 with none).
+    public func memberRank(_ roles: some Sequence<Snowflake>) -> Int {
+        var rank = 0
+        for id in roles { if let f = facts[id], f.rank > rank { rank = f.rank } }
+        return rank
+    }
+
+    /// Whether a member holding these roles ranks strictly below the bot (so the bot may set its
+    /// nickname or kick it).
+    public func isBelowBot(_ roles: some Sequence<Snowflake>) -> Bool { memberRank(roles) < botRank }
+}
