@@ -1,0 +1,240 @@
+import DiscordModels
+import Foundation
+import GRDB
+
+// Auth user records (SPEC 1.1, 3.3).
+extension AuthStore {
+    /// Stores one record (and imports its link, if it carries one) in one transaction.
+    /// - Throws: ``AuthStoreError/invalidRecord(userID:field:reason:)`` for a record that breaks SPEC 1.1,
+    ///   ``AuthStoreError/discordAccountLinkedToAnotherUser(uid:userID:)`` or
+    ///   ``AuthStoreError/userLinkedToAnotherAccount(userID:uid:)`` for an import that breaks the link rules.
+    ///   Nothing is stored when it throws.
+    @discardableResult
+    public func upsert(_ record: AuthUserImport) async throws -> UserUpsert {
+        let at = stamp()
+        return try await write { db, changes in
+            try Self.upsert(record, at: at, in: db, changes: &changes)
+        }
+    }
+
+    /// Stores one record without a link import.
+    @discardableResult
+    public func upsert(_ user: AuthUser) async throws -> UserUpsert {
+        try await upsert(AuthUserImport(user: user))
+    }
+
+    /// Stores many records in ONE transaction: all of them, or, if any is refused, none
+    /// (``AuthStoreError/batchRecord(index:_:)`` names the first bad one). A user id may appear once.
+    @discardableResult
+    public func upsert(_ records: [AuthUserImport]) async throws -> [UserUpsert] {
+        let at = stamp()
+        return try await write { db, changes in
+            var seen = Set<Int64>(minimumCapacity: records.count)
+            var results: [UserUpsert] = []
+            results.reserveCapacity(records.count)
+            for (index, record) in records.enumerated() {
+                do {
+                    guard seen.insert(record.user.id).inserted else {
+                        throw AuthStoreError.invalidRecord(userID: record.user.id, field: "id", reason: "appears more than once in the batch")
+                    }
+                    results.append(try Self.upsert(record, at: at, in: db, changes: &changes))
+                } catch let error as AuthStoreError {
+                    throw AuthStoreError.batchRecord(index: index, error)
+                }
+            }
+            return results
+        }
+    }
+
+    /// The stored record of a user, or nil.
+    public func user(id: Int64) async throws -> StoredUser? {
+        try await read { db in try Self.fetchUsers(db, where: "u.id = ?", arguments: [id]).first }
+    }
+
+    /// Everything `GET /api/users/{id}` shows, read in one transaction; nil for an unknown user.
+    public func overview(userID: Int64) async throws -> UserOverview? {
+        try await read { db in
+            guard let stored = try Self.fetchUsers(db, where: "u.id = ?", arguments: [userID]).first else { return nil }
+            return UserOverview(stored: stored, link: try Self.fetchLink(db, userID: userID),
+                                enforcement: try Self.fetchEnforcement(db, userID: userID, discordUID: nil))
+        }
+    }
+
+    /// Every stored record, ordered by id, in one query (for audits).
+    public func users() async throws -> [StoredUser] {
+        try await read { db in try Self.fetchUsers(db, where: nil, arguments: []) }
+    }
+
+    /// Every linked user with its link, ordered by user id, in one query (for audits).
+    public func linkedUsers() async throws -> [LinkedUser] {
+        try await read { db in try Self.fetchLinkedUsers(db) }
+    }
+
+    /// Forgets a user (deleted in Auth): its record, groups, link and enforcement record go; its
+    /// notifications and task runs stay. Returns what was removed (the link tells whom to kick), or nil.
+    @discardableResult
+    public func deleteUser(id: Int64) async throws -> UserOverview? {
+        try await write { db, changes in
+            guard let stored = try Self.fetchUsers(db, where: "u.id = ?", arguments: [id]).first else { return nil }
+            let link = try Self.fetchLink(db, userID: id)
+            let enforcement = try Self.fetchEnforcement(db, userID: id, discordUID: nil)
+            // Links, groups and the enforcement record go with the row (ON DELETE CASCADE).
+            try db.execute(sql: "DELETE FROM auth_user WHERE id = ?", arguments: [id])
+            changes.append(.userDeleted(id: id, uid: link?.uid))
+            return UserOverview(stored: stored, link: link, enforcement: enforcement)
+        }
+    }
+
+    /// Every group name and every state name of every stored record: the names of Auth-managed roles
+    /// (the unlinked `strip` policy, SPEC 1.4). Exact stored text; callers compare by canonical equivalence.
+    public func groupAndStateNames() async throws -> Set<String> {
+        try await read { db in
+            try String.fetchSet(db, sql: "SELECT name FROM auth_user_group UNION SELECT state FROM auth_user")
+        }
+    }
+
+    /// The revision the next change will exceed: the last one handed out.
+    public func currentRevision() async throws -> Int64 {
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT value FROM store_revision WHERE id = 1") ?? 0 }
+    }
+
+    // MARK: - Inside a transaction
+
+    static func upsert(_ record: AuthUserImport, at: Date, in db: Database, changes: inout [AuthStoreChange]) throws -> UserUpsert {
+        let user = record.user
+        try validate(user)
+        let existing = try fetchUsers(db, where: "u.id = ?", arguments: [user.id]).first
+        let stored: StoredUser
+        let change: UserUpsert.Change
+        if let existing, existing.user == user {
+            stored = existing
+            change = .unchanged
+        } else {
+            let revision = try nextRevision(db)
+            stored = StoredUser(user: user, revision: revision, updatedAt: at)
+            try write(stored, in: db)
+            change = existing == nil ? .created : .changed
+            changes.append(.userChanged(id: user.id, revision: revision))
+        }
+        var imported: DiscordLink?
+        if let uid = record.discordUID {
+            imported = try link(userID: user.id, discordUser: nil, uid: uid, at: at, in: db, changes: &changes)
+        }
+        return UserUpsert(stored: stored, change: change, importedLink: imported)
+    }
+
+    static func validate(_ user: AuthUser) throws {
+        func refuse(_ field: String, _ reason: String) -> AuthStoreError {
+            .invalidRecord(userID: user.id, field: field, reason: reason)
+        }
+        guard user.id > 0 else { throw refuse("id", "must be a positive integer") }
+        guard !user.username.isEmpty else { throw refuse("username", "must not be empty") }
+        guard !user.state.isEmpty else { throw refuse("state", "must not be empty") }
+        if user.groups.contains(where: \.isEmpty) { throw refuse("groups", "a group name must not be empty") }
+        if let main = user.mainCharacter, main.characterName.isEmpty {
+            throw refuse("main_character.character_name", "must not be empty")
+        }
+    }
+
+    static func nextRevision(_ db: Database) throws -> Int64 {
+        try db.execute(sql: "UPDATE store_revision SET value = value + 1 WHERE id = 1")
+        return try Int64.fetchOne(db, sql: "SELECT value FROM store_revision WHERE id = 1") ?? 0
+    }
+
+    private static func write(_ stored: StoredUser, in db: Database) throws {
+        let user = stored.user
+        let main = user.mainCharacter
+        // An upsert, never INSERT OR REPLACE: a replace deletes the row first, and the cascade would
+        // take the user's link and enforcement record with it.
+        try db.execute(sql: """
+            INSERT INTO auth_user (id, username, active, state, can_access_discord,
+                character_id, character_name, corporation_id, corporation_name, corporation_ticker,
+                alliance_id, alliance_name, alliance_ticker, revision, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET
+                username = excluded.username, active = excluded.active, state = excluded.state,
+                can_access_discord = excluded.can_access_discord,
+                character_id = excluded.character_id, character_name = excluded.character_name,
+                corporation_id = excluded.corporation_id, corporation_name = excluded.corporation_name,
+                corporation_ticker = excluded.corporation_ticker, alliance_id = excluded.alliance_id,
+                alliance_name = excluded.alliance_name, alliance_ticker = excluded.alliance_ticker,
+                revision = excluded.revision, updated_at = excluded.updated_at
+            """, arguments: [
+                user.id, user.username, user.active, user.state, user.canAccessDiscord,
+                main?.characterID, main?.characterName, main?.corporationID, main?.corporationName,
+                main?.corporationTicker, main?.allianceID, main?.allianceName, main?.allianceTicker,
+                stored.revision, stored.updatedAt.storeMilliseconds,
+            ])
+        try db.execute(sql: "DELETE FROM auth_user_group WHERE user_id = ?", arguments: [user.id])
+        if !user.groups.isEmpty {
+            let insert = try db.cachedStatement(sql: "INSERT INTO auth_user_group (user_id, position, name) VALUES (?, ?, ?)")
+            for (position, name) in user.groups.enumerated() {
+                try insert.execute(arguments: [user.id, position, name])
+            }
+        }
+    }
+
+    private static let userColumns = """
+        u.id, u.username, u.active, u.state, u.can_access_discord, u.character_id, u.character_name,
+        u.corporation_id, u.corporation_name, u.corporation_ticker, u.alliance_id, u.alliance_name,
+        u.alliance_ticker, u.revision, u.updated_at
+        """
+    /// Index of the group name column, right after the user columns.
+    private static let groupColumn = 15
+
+    /// Users with their groups in one query: a LEFT JOIN gives one row per group (one row with a NULL
+    /// group for a user without groups), folded into records in one pass.
+    static func fetchUsers(_ db: Database, where condition: String?, arguments: StatementArguments) throws -> [StoredUser] {
+        let filter = condition.map { "WHERE \($0)" } ?? ""
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT \(userColumns), g.name
+            FROM auth_user u LEFT JOIN auth_user_group g ON g.user_id = u.id
+            \(filter)
+            ORDER BY u.id, g.position
+            """, arguments: arguments)
+        var users: [StoredUser] = []
+        while let row = try rows.next() {
+            let id: Int64 = row[0]
+            if users.last?.user.id != id { users.append(storedUser(row)) }
+            if let group: String = row[groupColumn] { users[users.count - 1].user.groups.append(group) }
+        }
+        return users
+    }
+
+    /// Linked users with their links and groups in one query, ordered by user id.
+    static func fetchLinkedUsers(_ db: Database) throws -> [LinkedUser] {
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT \(userColumns), g.name,
+                l.uid, l.username, l.discriminator, l.global_name, l.activated_at
+            FROM auth_user u JOIN discord_link l ON l.user_id = u.id
+            LEFT JOIN auth_user_group g ON g.user_id = u.id
+            ORDER BY u.id, g.position
+            """)
+        var linked: [LinkedUser] = []
+        while let row = try rows.next() {
+            let id: Int64 = row[0]
+            if linked.last?.stored.user.id != id {
+                let link = DiscordLink(userID: id, uid: Snowflake(databaseValue: row[groupColumn + 1]),
+                                       username: row[groupColumn + 2], discriminator: row[groupColumn + 3],
+                                       globalName: row[groupColumn + 4],
+                                       activatedAt: Date(storeMilliseconds: row[groupColumn + 5]))
+                linked.append(LinkedUser(stored: storedUser(row), link: link))
+            }
+            if let group: String = row[groupColumn] { linked[linked.count - 1].stored.user.groups.append(group) }
+        }
+        return linked
+    }
+
+    /// The record in the user columns of `row`, groups still empty.
+    private static func storedUser(_ row: Row) -> StoredUser {
+        var main: MainCharacter?
+        if let characterID: Int64 = row[5] {
+            main = MainCharacter(characterID: characterID, characterName: row[6], corporationID: row[7],
+                                 corporationName: row[8], corporationTicker: row[9], allianceID: row[10],
+                                 allianceName: row[11], allianceTicker: row[12])
+        }
+        let user = AuthUser(id: row[0], username: row[1], active: row[2], state: row[3], groups: [],
+                            canAccessDiscord: row[4], mainCharacter: main)
+        return StoredUser(user: user, revision: row[13], updatedAt: Date(storeMilliseconds: row[14]))
+    }
+}

@@ -1,0 +1,85 @@
+import DiscordModels
+import Foundation
+
+/// An Auth record as the store keeps it: the record plus when and at which revision it last changed.
+public struct StoredUser: Hashable, Sendable {
+    public var user: AuthUser
+    /// Store-wide revision of the record's last change. Revisions only grow (a later change of any
+    /// user gets a larger one), so "revision > the one I enforced" means "Auth changed this user since".
+    public var revision: Int64
+    /// When the record last changed (an upsert that changed nothing leaves it alone).
+    public var updatedAt: Date
+
+    public init(user: AuthUser, revision: Int64, updatedAt: Date) {
+        self.user = user; self.revision = revision; self.updatedAt = updatedAt
+    }
+}
+
+/// A record as the admin API and `warden users import` receive it (SPEC 1.1): the Auth record plus
+/// an optional `"discord": {"uid": …}` importing an existing link. An absent or null `discord` leaves
+/// the stored link as it is.
+public struct AuthUserImport: Codable, Hashable, Sendable {
+    public var user: AuthUser
+    public var discordUID: Snowflake?
+
+    public init(user: AuthUser, discordUID: Snowflake? = nil) {
+        self.user = user; self.discordUID = discordUID
+    }
+
+    private enum CodingKeys: String, CodingKey { case discord }
+    private enum DiscordKeys: String, CodingKey { case uid }
+
+    public init(from decoder: any Decoder) throws {
+        user = try AuthUser(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if container.contains(.discord), try !container.decodeNil(forKey: .discord) {
+            let discord = try container.nestedContainer(keyedBy: DiscordKeys.self, forKey: .discord)
+            discordUID = try discord.decode(Snowflake.self, forKey: .uid)
+        } else {
+            discordUID = nil
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try user.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        if let discordUID {
+            var discord = container.nestedContainer(keyedBy: DiscordKeys.self, forKey: .discord)
+            try discord.encode(discordUID, forKey: .uid)
+        }
+    }
+}
+
+/// What one upsert did.
+public struct UserUpsert: Hashable, Sendable {
+    public enum Change: String, Hashable, Sendable {
+        /// The user was not stored before.
+        case created
+        /// The stored record differed and was replaced.
+        case changed
+        /// The stored record was already equal; nothing was written.
+        case unchanged
+    }
+
+    /// The record as stored after the upsert.
+    public var stored: StoredUser
+    public var change: Change
+    /// The link the record imported, when the upsert created it (nil if it was already there or none).
+    public var importedLink: DiscordLink?
+
+    /// Whether the enforcer has anything new to look at for this user.
+    public var isChange: Bool { change != .unchanged || importedLink != nil }
+}
+
+/// Everything the admin API shows about one user (`GET /api/users/{id}`).
+public struct UserOverview: Hashable, Sendable {
+    public var stored: StoredUser
+    public var link: DiscordLink?
+    public var enforcement: EnforcementRecord?
+}
+
+/// A linked user with its link, as the audit needs them.
+public struct LinkedUser: Hashable, Sendable {
+    public var stored: StoredUser
+    public var link: DiscordLink
+}
