@@ -1,1 +1,0 @@
-// GuildState: see docs/ARCHITECTURE.md.
