@@ -89,7 +89,7 @@ let package = Package(
             .product(name: "Clocks", package: "swift-clocks"),
         ]),
         .testTarget(name: "GuildStateTests", dependencies: ["GuildState", "DiscordModels"]),
-        .testTarget(name: "AuthStoreTests", dependencies: ["AuthStore", "DiscordModels"]),
+        .testTarget(name: "AuthStoreTests", dependencies: ["AuthStore", "DiscordModels", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RoleSyncTests", dependencies: ["RoleSync", "AuthStore", "DiscordModels"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState",
@@ -98,7 +98,10 @@ let package = Package(
             "WardenService", "DiscordModels", "GuildState", "AuthStore", "RoleSync", "WardenConfig",
             .product(name: "Clocks", package: "swift-clocks"),
         ]),
-        .testTarget(name: "wardenTests", dependencies: ["warden", "WardenConfig", "WardenLogging"]),
+        .testTarget(name: "wardenTests", dependencies: [
+            "warden", "WardenConfig", "WardenLogging", "DiscordModels",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

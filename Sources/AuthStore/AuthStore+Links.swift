@@ -97,16 +97,16 @@ extension AuthStore {
         if let current = try fetchLink(db, userID: userID) {
             throw AuthStoreError.userLinkedToAnotherAccount(userID: userID, uid: current.uid)
         }
-        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM auth_user WHERE id = ?)", arguments: [userID]) == true else {
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM auth_user WHERE id = ?)"), arguments: [userID]) == true else {
             throw AuthStoreError.unknownUser(userID)
         }
         let link = DiscordLink(userID: userID, uid: uid, username: discordUser?.username,
                                discriminator: discordUser?.discriminator, globalName: discordUser?.globalName,
                                activatedAt: at)
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO discord_link (user_id, uid, username, discriminator, global_name, activated_at)
             VALUES (?, ?, ?, ?, ?, ?)
-            """, arguments: [userID, uid.databaseValue, link.username, link.discriminator, link.globalName,
+            """).execute(arguments: [userID, uid.databaseValue, link.username, link.discriminator, link.globalName,
                              at.storeMilliseconds])
         changes.append(.linked(userID: userID, uid: uid))
         return link
@@ -125,12 +125,12 @@ extension AuthStore {
     static let linkColumns = "user_id, uid, username, discriminator, global_name, activated_at"
 
     static func fetchLink(_ db: Database, userID: Int64) throws -> DiscordLink? {
-        try Row.fetchOne(db, sql: "SELECT \(linkColumns) FROM discord_link WHERE user_id = ?", arguments: [userID])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(linkColumns) FROM discord_link WHERE user_id = ?"), arguments: [userID])
             .map(discordLink)
     }
 
     static func fetchLink(_ db: Database, uid: Snowflake) throws -> DiscordLink? {
-        try Row.fetchOne(db, sql: "SELECT \(linkColumns) FROM discord_link WHERE uid = ?", arguments: [uid.databaseValue])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(linkColumns) FROM discord_link WHERE uid = ?"), arguments: [uid.databaseValue])
             .map(discordLink)
     }
 

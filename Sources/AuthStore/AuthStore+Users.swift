@@ -13,7 +13,11 @@ extension AuthStore {
     public func upsert(_ record: AuthUserImport) async throws -> UserUpsert {
         let at = stamp()
         return try await write { db, changes in
-            try Self.upsert(record, at: at, in: db, changes: &changes)
+            var revisions = try RevisionCounter(db)
+            let existing = try Self.fetchUsers(db, ids: [record.user.id]).first
+            let result = try Self.upsert(record, existing: existing, at: at, in: db, revisions: &revisions, changes: &changes)
+            try revisions.save(db)
+            return result
         }
     }
 
@@ -29,6 +33,11 @@ extension AuthStore {
     public func upsert(_ records: [AuthUserImport]) async throws -> [UserUpsert] {
         let at = stamp()
         return try await write { db, changes in
+            var revisions = try RevisionCounter(db)
+            // The stored versions of the batch's users, read in a few queries rather than one per record.
+            var existing: [Int64: StoredUser] = [:]
+            existing.reserveCapacity(records.count)
+            for stored in try Self.fetchUsers(db, ids: records.map(\.user.id)) { existing[stored.user.id] = stored }
             var seen = Set<Int64>(minimumCapacity: records.count)
             var results: [UserUpsert] = []
             results.reserveCapacity(records.count)
@@ -37,24 +46,26 @@ extension AuthStore {
                     guard seen.insert(record.user.id).inserted else {
                         throw AuthStoreError.invalidRecord(userID: record.user.id, field: "id", reason: "appears more than once in the batch")
                     }
-                    results.append(try Self.upsert(record, at: at, in: db, changes: &changes))
+                    results.append(try Self.upsert(record, existing: existing[record.user.id], at: at, in: db,
+                                                   revisions: &revisions, changes: &changes))
                 } catch let error as AuthStoreError {
                     throw AuthStoreError.batchRecord(index: index, error)
                 }
             }
+            try revisions.save(db)
             return results
         }
     }
 
     /// The stored record of a user, or nil.
     public func user(id: Int64) async throws -> StoredUser? {
-        try await read { db in try Self.fetchUsers(db, where: "u.id = ?", arguments: [id]).first }
+        try await read { db in try Self.fetchUsers(db, ids: [id]).first }
     }
 
     /// Everything `GET /api/users/{id}` shows, read in one transaction; nil for an unknown user.
     public func overview(userID: Int64) async throws -> UserOverview? {
         try await read { db in
-            guard let stored = try Self.fetchUsers(db, where: "u.id = ?", arguments: [userID]).first else { return nil }
+            guard let stored = try Self.fetchUsers(db, ids: [userID]).first else { return nil }
             return UserOverview(stored: stored, link: try Self.fetchLink(db, userID: userID),
                                 enforcement: try Self.fetchEnforcement(db, userID: userID, discordUID: nil))
         }
@@ -62,7 +73,7 @@ extension AuthStore {
 
     /// Every stored record, ordered by id, in one query (for audits).
     public func users() async throws -> [StoredUser] {
-        try await read { db in try Self.fetchUsers(db, where: nil, arguments: []) }
+        try await read { db in try Self.fetchUsers(db) }
     }
 
     /// Every linked user with its link, ordered by user id, in one query (for audits).
@@ -70,12 +81,22 @@ extension AuthStore {
         try await read { db in try Self.fetchLinkedUsers(db) }
     }
 
+    /// The linked user of a Discord account with its link, read in one transaction; nil if the
+    /// account is not linked (the enforcer's per-member lookup).
+    public func linkedUser(uid: Snowflake) async throws -> LinkedUser? {
+        try await read { db in
+            guard let link = try Self.fetchLink(db, uid: uid),
+                  let stored = try Self.fetchUsers(db, ids: [link.userID]).first else { return nil }
+            return LinkedUser(stored: stored, link: link)
+        }
+    }
+
     /// Forgets a user (deleted in Auth): its record, groups, link and enforcement record go; its
     /// notifications and task runs stay. Returns what was removed (the link tells whom to kick), or nil.
     @discardableResult
     public func deleteUser(id: Int64) async throws -> UserOverview? {
         try await write { db, changes in
-            guard let stored = try Self.fetchUsers(db, where: "u.id = ?", arguments: [id]).first else { return nil }
+            guard let stored = try Self.fetchUsers(db, ids: [id]).first else { return nil }
             let link = try Self.fetchLink(db, userID: id)
             let enforcement = try Self.fetchEnforcement(db, userID: id, discordUID: nil)
             // Links, groups and the enforcement record go with the row (ON DELETE CASCADE).
@@ -100,21 +121,23 @@ extension AuthStore {
 
     // MARK: - Inside a transaction
 
-    static func upsert(_ record: AuthUserImport, at: Date, in db: Database, changes: inout [AuthStoreChange]) throws -> UserUpsert {
+    /// Upserts one record given its stored version (nil if none), inside the caller's transaction.
+    static func upsert(_ record: AuthUserImport, existing: StoredUser?, at: Date, in db: Database,
+                       revisions: inout RevisionCounter, changes: inout [AuthStoreChange]) throws -> UserUpsert {
         let user = record.user
         try validate(user)
-        let existing = try fetchUsers(db, where: "u.id = ?", arguments: [user.id]).first
         let stored: StoredUser
         let change: UserUpsert.Change
         if let existing, existing.user == user {
             stored = existing
             change = .unchanged
         } else {
-            let revision = try nextRevision(db)
-            stored = StoredUser(user: user, revision: revision, updatedAt: at)
-            try write(stored, in: db)
+            stored = StoredUser(user: user, revision: revisions.next(), updatedAt: at)
+            // Exact text, not String's canonical equivalence: what is stored is what was sent.
+            let groupsChanged = existing.map { !$0.user.groups.elementsEqual(user.groups) { $0.unicodeScalars.elementsEqual($1.unicodeScalars) } } ?? true
+            try write(stored, groupsChanged: groupsChanged, in: db)
             change = existing == nil ? .created : .changed
-            changes.append(.userChanged(id: user.id, revision: revision))
+            changes.append(.userChanged(id: user.id, revision: stored.revision))
         }
         var imported: DiscordLink?
         if let uid = record.discordUID {
@@ -136,17 +159,12 @@ extension AuthStore {
         }
     }
 
-    static func nextRevision(_ db: Database) throws -> Int64 {
-        try db.execute(sql: "UPDATE store_revision SET value = value + 1 WHERE id = 1")
-        return try Int64.fetchOne(db, sql: "SELECT value FROM store_revision WHERE id = 1") ?? 0
-    }
-
-    private static func write(_ stored: StoredUser, in db: Database) throws {
+    private static func write(_ stored: StoredUser, groupsChanged: Bool, in db: Database) throws {
         let user = stored.user
         let main = user.mainCharacter
         // An upsert, never INSERT OR REPLACE: a replace deletes the row first, and the cascade would
         // take the user's link and enforcement record with it.
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO auth_user (id, username, active, state, can_access_discord,
                 character_id, character_name, corporation_id, corporation_name, corporation_ticker,
                 alliance_id, alliance_name, alliance_ticker, revision, updated_at)
@@ -159,13 +177,14 @@ extension AuthStore {
                 corporation_ticker = excluded.corporation_ticker, alliance_id = excluded.alliance_id,
                 alliance_name = excluded.alliance_name, alliance_ticker = excluded.alliance_ticker,
                 revision = excluded.revision, updated_at = excluded.updated_at
-            """, arguments: [
+            """).execute(arguments: [
                 user.id, user.username, user.active, user.state, user.canAccessDiscord,
                 main?.characterID, main?.characterName, main?.corporationID, main?.corporationName,
                 main?.corporationTicker, main?.allianceID, main?.allianceName, main?.allianceTicker,
                 stored.revision, stored.updatedAt.storeMilliseconds,
             ])
-        try db.execute(sql: "DELETE FROM auth_user_group WHERE user_id = ?", arguments: [user.id])
+        guard groupsChanged else { return }
+        try db.cachedStatement(sql: "DELETE FROM auth_user_group WHERE user_id = ?").execute(arguments: [user.id])
         if !user.groups.isEmpty {
             let insert = try db.cachedStatement(sql: "INSERT INTO auth_user_group (user_id, position, name) VALUES (?, ?, ?)")
             for (position, name) in user.groups.enumerated() {
@@ -182,16 +201,41 @@ extension AuthStore {
     /// Index of the group name column, right after the user columns.
     private static let groupColumn = 15
 
-    /// Users with their groups in one query: a LEFT JOIN gives one row per group (one row with a NULL
-    /// group for a user without groups), folded into records in one pass.
-    static func fetchUsers(_ db: Database, where condition: String?, arguments: StatementArguments) throws -> [StoredUser] {
-        let filter = condition.map { "WHERE \($0)" } ?? ""
-        let rows = try Row.fetchCursor(db, sql: """
+    /// Every user with its groups in one query: a LEFT JOIN gives one row per group (one row with a
+    /// NULL group for a user without groups), folded into records in one pass.
+    static func fetchUsers(_ db: Database) throws -> [StoredUser] {
+        try foldUsers(Row.fetchCursor(db, sql: """
             SELECT \(userColumns), g.name
             FROM auth_user u LEFT JOIN auth_user_group g ON g.user_id = u.id
-            \(filter)
             ORDER BY u.id, g.position
-            """, arguments: arguments)
+            """))
+    }
+
+    /// The stored users among `ids` (in id order), a few hundred ids per query.
+    static func fetchUsers(_ db: Database, ids: [Int64]) throws -> [StoredUser] {
+        if ids.count == 1 {
+            let statement = try db.cachedStatement(sql: """
+                SELECT \(userColumns), g.name
+                FROM auth_user u LEFT JOIN auth_user_group g ON g.user_id = u.id
+                WHERE u.id = ? ORDER BY g.position
+                """)
+            return try foldUsers(Row.fetchCursor(statement, arguments: [ids[0]]))
+        }
+        var users: [StoredUser] = []
+        let chunkSize = 500
+        for start in stride(from: 0, to: ids.count, by: chunkSize) {
+            let chunk = Array(ids[start..<min(start + chunkSize, ids.count)])
+            users += try foldUsers(Row.fetchCursor(db, sql: """
+                SELECT \(userColumns), g.name
+                FROM auth_user u LEFT JOIN auth_user_group g ON g.user_id = u.id
+                WHERE u.id IN (\(databaseQuestionMarks(count: chunk.count)))
+                ORDER BY u.id, g.position
+                """, arguments: StatementArguments(chunk)))
+        }
+        return users
+    }
+
+    private static func foldUsers(_ rows: RowCursor) throws -> [StoredUser] {
         var users: [StoredUser] = []
         while let row = try rows.next() {
             let id: Int64 = row[0]
@@ -236,5 +280,26 @@ extension AuthStore {
         let user = AuthUser(id: row[0], username: row[1], active: row[2], state: row[3], groups: [],
                             canAccessDiscord: row[4], mainCharacter: main)
         return StoredUser(user: user, revision: row[13], updatedAt: Date(storeMilliseconds: row[14]))
+    }
+}
+
+/// Hands out store revisions inside one transaction: reads the counter once, saves it once.
+struct RevisionCounter {
+    private let start: Int64
+    private var last: Int64
+
+    init(_ db: Database) throws {
+        start = try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM store_revision WHERE id = 1")) ?? 0
+        last = start
+    }
+
+    mutating func next() -> Int64 {
+        last += 1
+        return last
+    }
+
+    func save(_ db: Database) throws {
+        guard last != start else { return }
+        try db.cachedStatement(sql: "UPDATE store_revision SET value = ? WHERE id = 1").execute(arguments: [last])
     }
 }

@@ -95,8 +95,9 @@ public final class AuthStore: Sendable {
     // MARK: - Health
 
     /// What an operator (or a test) checks: WAL on, foreign keys on, integrity, schema version.
+    /// Runs on a reader (a snapshot in WAL mode), so writes go on meanwhile.
     public func health() async throws -> StoreHealth {
-        try await writer.writeWithoutTransaction { db in
+        try await writer.read { db in
             let journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?"
             let foreignKeys = try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false
             var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
@@ -145,15 +146,26 @@ public enum AuthStoreChange: Hashable, Sendable {
 
 /// The subscribers of `AuthStore.changes()`.
 final class ChangeFeed: Sendable {
-    private let subscribers = LockBox<(next: Int, continuations: [Int: AsyncStream<AuthStoreChange>.Continuation])>((0, [:]))
+    private struct Subscribers {
+        var next = 0
+        var continuations: [Int: AsyncStream<AuthStoreChange>.Continuation] = [:]
+        var closed = false
+    }
+
+    private let subscribers = LockBox(Subscribers())
 
     func subscribe() -> AsyncStream<AuthStoreChange> {
         let (stream, continuation) = AsyncStream<AuthStoreChange>.makeStream(bufferingPolicy: .unbounded)
-        let key = subscribers.withLock { state in
+        let key: Int? = subscribers.withLock { state in
+            guard !state.closed else { return nil }
             let key = state.next
             state.next += 1
             state.continuations[key] = continuation
             return key
+        }
+        guard let key else {
+            continuation.finish() // the store is closed: nothing will ever come
+            return stream
         }
         continuation.onTermination = { [weak self] _ in
             self?.subscribers.withLock { _ = $0.continuations.removeValue(forKey: key) }
@@ -170,6 +182,7 @@ final class ChangeFeed: Sendable {
 
     func finishAll() {
         let continuations = subscribers.withLock { state in
+            state.closed = true
             defer { state.continuations.removeAll() }
             return Array(state.continuations.values)
         }

@@ -209,7 +209,7 @@ public struct GuildState: Sendable {
     private mutating func replaceRoles(_ roles: [Role], _ changes: inout GuildChanges) {
         for role in roles { upsertRole(role, &changes) }
         let keep = Set(roles.map(\.id))
-        let gone = roleTable.roles.keys.filter { !keep.contains($0) } + roleTable.unknownIDs.filter { !keep.contains($0) }
+        let gone = (Array(roleTable.roles.keys) + roleTable.unknownIDs).filter { !keep.contains($0) }
         for id in gone { deleteRole(id, &changes) }
     }
 
@@ -251,7 +251,8 @@ public struct GuildState: Sendable {
             guard let slot = roleTable.slotAllocating(roleID) else { continue }
             if !memberTable.stageRole(slot, start: start) { break }
         }
-        let staged = memberTable.stageFinish(id: id, start: start, user: user, nick: member.nick, pending: member.pending)
+        let staged = memberTable.stageFinish(id: id, start: start, user: user, nick: member.nick,
+                                             pending: member.pending)
 
         var fillFlags: MemberFlags = []
         if fill != nil {

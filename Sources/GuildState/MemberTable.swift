@@ -207,7 +207,8 @@ struct MemberTable: Sendable {
         for i in positions {
             let record = records[i]
             let start = Int(record.offset)
-            guard let r = (0..<Int(record.roleCount)).first(where: { roleSlot(at: start + 2 * $0) == slot }) else { continue }
+            let held = (0..<Int(record.roleCount)).first { roleSlot(at: start + 2 * $0) == slot }
+            guard let r = held else { continue }
             let end = start + record.blobLength
             arena.withUnsafeMutableBufferPointer { bytes in
                 var k = start + 2 * r

@@ -98,7 +98,8 @@ extension GuildState {
         var permissions = everyoneRole?.permissions ?? []
         if let i = memberTable.position(of: bot.id) {
             for slot in memberTable.roleSlots(of: memberTable.records[i]) {
-                if let id = roleTable.id(ofSlot: slot), let role = roleTable[id] { permissions.formUnion(role.permissions) }
+                guard let id = roleTable.id(ofSlot: slot), let role = roleTable[id] else { continue }
+                permissions.formUnion(role.permissions)
             }
         }
         return permissions.contains(.administrator) ? .all : permissions

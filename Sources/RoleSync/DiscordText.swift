@@ -16,11 +16,9 @@ public enum DiscordText {
     public static let nicknameLimit = 32
 
     /// A group or state name as a role name: trimmed and cut to 100 scalars.
-    @inlinable
     public static func roleName(_ name: String) -> String { cut(name, toScalars: roleNameLimit) }
 
     /// A formatted nickname: trimmed and cut to 32 scalars. Empty means "leave the nickname alone".
-    @inlinable
     public static func nickname(_ text: String) -> String { cut(text, toScalars: nicknameLimit) }
 
     /// The key a reserved group name and a role name are compared by: the role-name cut, lower-cased.
@@ -30,14 +28,27 @@ public enum DiscordText {
     /// Trims whitespace, cuts to at most `limit` Unicode scalars at a grapheme cluster boundary, then
     /// trims the whitespace the cut exposed. Returns `text` itself (no copy) when nothing changes.
     public static func cut(_ text: String, toScalars limit: Int) -> String {
-        // Fast path, taken by nearly every real name: the UTF-8 length bounds the scalar count, and a
-        // name whose first and last scalars are not White_Space needs no trimming.
-        if text.utf8.count <= limit, !hasEdgeWhitespace(text) { return text }
-        return slowCut(text, limit: max(0, limit))
+        isCut(text, toScalars: limit) ? text : slowCut(text, limit: max(0, limit))
     }
 
-    @usableFromInline
-    static func hasEdgeWhitespace(_ text: String) -> Bool {
+    /// Whether `cut(text, toScalars: limit)` is `text` itself. Fast for nearly every real name: the
+    /// UTF-8 length bounds the scalar count, and a name whose first and last scalars are not
+    /// White_Space needs no trimming.
+    @inline(__always)
+    static func isCut(_ text: String, toScalars limit: Int) -> Bool {
+        let utf8 = text.utf8
+        guard utf8.count <= limit else { return false }
+        guard let first = utf8.first, let last = utf8.last else { return true }
+        if first < 0x80, last < 0x80 { return !isASCIIWhitespace(first) && !isASCIIWhitespace(last) }
+        return !hasEdgeWhitespace(text)
+    }
+
+    @inline(__always)
+    static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
+    }
+
+    private static func hasEdgeWhitespace(_ text: String) -> Bool {
         let scalars = text.unicodeScalars
         guard let first = scalars.first, let last = scalars.last else { return false }
         return first.properties.isWhitespace || last.properties.isWhitespace

@@ -16,11 +16,13 @@ extension MemberPlanner {
     /// A full audit (SPEC 1.5): plans every linked member with this planner's one set of guild-wide
     /// lookups and returns only the plans that need attention (a write, a skip or revoked access), in
     /// input order. Members already in sync cost a few dictionary look-ups and no copies.
-    public func audit(_ members: some Sequence<LinkedMember>) -> [MemberPlan] {
+    public func audit(_ members: [LinkedMember]) -> [MemberPlan] {
         var plans: [MemberPlan] = []
-        for linked in members {
-            let plan = plan(for: linked.user, member: linked.member)
-            if !plan.isInSync { plans.append(plan) }
+        members.withUnsafeBufferPointer { members in  // borrows each element: no copies of in-sync members
+            for index in members.indices where !isInSync(members[index].user, member: members[index].member) {
+                let plan = plan(for: members[index].user, member: members[index].member)
+                if !plan.isInSync { plans.append(plan) }
+            }
         }
         return plans
     }

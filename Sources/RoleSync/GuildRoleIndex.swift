@@ -22,7 +22,7 @@ public struct GuildRoleIndex: Sendable {
         public var persistent: Bool { managed || reserved }
     }
 
-    /// How a wanted (already cut) name resolves against the guild's roles.
+    /// How a wanted name resolves against the guild's roles.
     public enum Resolution: Sendable, Hashable {
         /// Assignable roles with exactly this name, oldest (lowest id) first.
         case roles([Snowflake])
@@ -34,6 +34,20 @@ public struct GuildRoleIndex: Sendable {
         case never
     }
 
+    /// What a (cut) wanted name maps to: the assignable roles with the name are
+    /// `candidates[start ..< start + count]`, oldest first; none (count 0) when only managed roles have it.
+    struct NameEntry: Sendable {
+        var start: Int32
+        var count: Int32
+    }
+
+    /// The per-role facts the hot path reads: no strings, nothing to retain.
+    struct Bits: Sendable {
+        var rank: Int32
+        var persistent: Bool
+        var manageable: Bool
+    }
+
     public let guildID: Snowflake
     /// The rank of the bot's highest role, on the scale of `Facts.rank`; 0 when the bot has no role
     /// (it can then manage none).
@@ -42,8 +56,10 @@ public struct GuildRoleIndex: Sendable {
     public let reservedKeys: Set<String>
 
     private let facts: [Snowflake: Facts]
-    private let assignableByName: [String: [Snowflake]]
-    private let managedNames: Set<String>
+    private let bits: RoleTable<Bits>
+    private let names: NameTable<NameEntry>
+    /// The assignable role ids of every name, grouped by name, oldest first within a name.
+    private let candidates: [Snowflake]
 
     /// - Parameters:
     ///   - roles: the guild's roles; the @everyone role (id = `guildID`) is ignored.
@@ -70,48 +86,78 @@ public struct GuildRoleIndex: Sendable {
             }
         }
         var facts: [Snowflake: Facts] = [:]
+        var bits: [Snowflake: Bits] = [:]
         facts.reserveCapacity(ordered.count)
+        bits.reserveCapacity(ordered.count)
         for (offset, role) in ordered.enumerated() {
             let rank = 2 * (offset + 1)
-            facts[role.id] = Facts(name: role.name, managed: role.managed,
-                                   reserved: reservedKeys.contains(DiscordText.reservedKey(role.name)),
-                                   manageable: rank < botRank, rank: rank)
+            let fact = Facts(name: role.name, managed: role.managed,
+                             reserved: reservedKeys.contains(DiscordText.reservedKey(role.name)),
+                             manageable: rank < botRank, rank: rank)
+            facts[role.id] = fact
+            bits[role.id] = Bits(rank: Int32(rank), persistent: fact.persistent, manageable: fact.manageable)
         }
         self.facts = facts
+        self.bits = RoleTable(bits)
         self.botRank = botRank
 
         var assignable: [String: [Snowflake]] = [:]
         var managedNames = Set<String>()
-        for role in ordered.sorted(by: { $0.id < $1.id }) {
+        for role in ordered {
             if role.managed { managedNames.insert(role.name) } else { assignable[role.name, default: []].append(role.id) }
         }
-        self.assignableByName = assignable
-        self.managedNames = managedNames
+        var entries: [String: NameEntry] = [:]
+        var candidates: [Snowflake] = []
+        for (name, ids) in assignable {
+            entries[name] = NameEntry(start: Int32(candidates.count), count: Int32(ids.count))
+            candidates.append(contentsOf: ids.sorted())
+        }
+        for name in managedNames where entries[name] == nil {
+            entries[name] = NameEntry(start: 0, count: 0)
+        }
+        self.names = NameTable(entries)
+        self.candidates = candidates
     }
 
     /// What the index knows about a role; nil for @everyone and for ids not in the guild.
     public func facts(_ id: Snowflake) -> Facts? { facts[id] }
+
+    @inline(__always)
+    func bits(_ id: Snowflake) -> Bits? { bits[id] }
 
     /// The roles of the guild, except @everyone, as the index saw them.
     public var roleIDs: Dictionary<Snowflake, Facts>.Keys { facts.keys }
 
     /// Resolves a wanted group or state name (cut here by the text rules).
     public func resolve(_ wantedName: String) -> Resolution {
-        resolveCut(DiscordText.roleName(wantedName))
+        let name = DiscordText.roleName(wantedName)
+        if Self.mapsToNoRole(name) { return .never }
+        guard let entry = names[name] else { return .missing }
+        if entry.count > 0 { return .roles(Array(candidates(entry))) }
+        return .managedOnly
     }
 
-    /// Resolves a name that is already cut.
-    func resolveCut(_ name: String) -> Resolution {
-        if name.isEmpty || name == "@everyone" { return .never }
-        if let ids = assignableByName[name] { return .roles(ids) }
-        return managedNames.contains(name) ? .managedOnly : .missing
+    /// The entry of a cut name; nil when no role has it.
+    @inline(__always)
+    func entry(_ cutName: String) -> NameEntry? { names[cutName] }
+
+    @inline(__always)
+    func candidates(_ entry: NameEntry) -> ArraySlice<Snowflake> {
+        candidates[Int(entry.start)..<Int(entry.start + entry.count)]
+    }
+
+    /// `@everyone` and the empty name never map to a role and are never created. (No string of another
+    /// length is canonically equivalent to "@everyone": none of its scalars has a singleton decomposition.)
+    @inline(__always)
+    static func mapsToNoRole(_ cutName: String) -> Bool {
+        cutName.isEmpty || (cutName.utf8.count == 9 && cutName == "@everyone")
     }
 
     /// The rank of a member holding these roles (its highest known role; 0 with none).
     public func memberRank(_ roles: some Sequence<Snowflake>) -> Int {
-        var rank = 0
-        for id in roles { if let f = facts[id], f.rank > rank { rank = f.rank } }
-        return rank
+        var rank: Int32 = 0
+        for id in roles { if let b = bits[id], b.rank > rank { rank = b.rank } }
+        return Int(rank)
     }
 
     /// Whether a member holding these roles ranks strictly below the bot (so the bot may set its

@@ -9,11 +9,13 @@ public struct MemberPlanner: Sendable {
     public let index: GuildRoleIndex
     public let ownerID: Snowflake
     public let config: RoleSyncConfig
+    private let formats: NameTable<NameFormat>
 
     public init(index: GuildRoleIndex, ownerID: Snowflake, config: RoleSyncConfig) {
         self.index = index
         self.ownerID = ownerID
         self.config = config
+        self.formats = NameTable(config.nameFormats)
     }
 
     /// - Parameters:
@@ -44,12 +46,19 @@ public struct MemberPlanner: Sendable {
         }
         if !user.hasAccess { return kickPlan(for: user, memberID: memberID, roles: roles) }
 
-        // Wanted names → roles. The cut and lookup are the only per-member string work, and a name
-        // that needs no cut is not copied. De-duplication is by role id (equal names give equal ids).
+        // Wanted names → roles. De-duplication is by role id (canonically equal names give equal ids).
         var mapped: [Snowflake] = []
         var create: [String] = []
-        for group in user.groups { want(group, roles: roles, mapped: &mapped, create: &create) }
-        want(user.state, roles: roles, mapped: &mapped, create: &create)
+        func want(_ name: String) {
+            let cut = DiscordText.roleName(name)
+            switch mapping(cut, held: roles) {
+            case .role(let id): if !mapped.contains(id) { mapped.append(id) }
+            case .create: if !config.disableRoleCreation, !create.contains(cut) { create.append(cut) }
+            case .none: break
+            }
+        }
+        for group in user.groups { want(group) }
+        want(user.state)
 
         var desired: [Snowflake] = []
         desired.reserveCapacity(roles.count + mapped.count)
@@ -57,10 +66,10 @@ public struct MemberPlanner: Sendable {
         var remove: [Snowflake] = []
         var untouchable: [Snowflake] = []
         for id in roles {
-            guard let facts = index.facts(id) else { continue }  // @everyone or a role the guild no longer has
-            if facts.persistent || mapped.contains(id) {
+            guard let bits = index.bits(id) else { continue }  // @everyone or a role the guild no longer has
+            if bits.persistent || mapped.contains(id) {
                 desired.append(id)
-            } else if facts.manageable {
+            } else if bits.manageable {
                 remove.append(id)
             } else {
                 untouchable.append(id)
@@ -68,7 +77,7 @@ public struct MemberPlanner: Sendable {
             }
         }
         for id in mapped where !roles.contains(id) {
-            if index.facts(id)?.manageable == true {
+            if index.bits(id)?.manageable == true {
                 add.append(id)
                 desired.append(id)
             } else {
@@ -80,7 +89,8 @@ public struct MemberPlanner: Sendable {
         if !untouchable.isEmpty { skips.append(PlanSkip(reason: .roleAboveBot, roles: untouchable)) }
 
         var nickname: String?
-        if let wanted = config.nickname(for: user), wanted != nick {
+        if config.syncNames, let wanted = Nickname.wanted(for: user, format: nameFormat(forState: user.state)),
+           wanted != nick {
             if index.isBelowBot(roles) {
                 nickname = wanted
             } else {
@@ -94,17 +104,79 @@ public struct MemberPlanner: Sendable {
         return plan
     }
 
-    private func want(_ name: String, roles: some Collection<Snowflake>, mapped: inout [Snowflake], create: inout [String]) {
-        let cut = DiscordText.roleName(name)
-        switch index.resolveCut(cut) {
-        case .roles(let ids):
+    /// Whether the member already is as Auth wants it: the plan would be empty, with nothing skipped.
+    /// Allocation-free for members in sync, so a full audit over the whole cache is cheap; the audit
+    /// builds a full plan only for the others.
+    public func isInSync(_ user: AuthUser, memberID: Snowflake, roles: some Collection<Snowflake>, nick: String?) -> Bool {
+        if memberID == ownerID || !user.hasAccess { return false }
+        // `held` marks, by position in `roles`, the roles some wanted name maps to.
+        guard roles.count <= 64 else { return plan(for: user, memberID: memberID, roles: roles, nick: nick).isInSync }
+        var held: UInt64 = 0
+        for group in user.groups where !wantedNameIsHeld(group, roles: roles, held: &held) { return false }
+        guard wantedNameIsHeld(user.state, roles: roles, held: &held) else { return false }
+        var position = 0
+        for id in roles {
+            defer { position += 1 }
+            if held & (1 << UInt64(position)) != 0 { continue }
+            guard let bits = index.bits(id), !bits.persistent else { continue }
+            return false  // a role to remove (or one the bot cannot remove: a skip)
+        }
+        guard config.syncNames, user.mainCharacter != nil else { return true }
+        let format = nameFormat(forState: user.state)
+        if let nick, Nickname.rendersExactly(format, for: user, as: nick) { return true }
+        guard let wanted = Nickname.wanted(for: user, format: format) else { return true }
+        return wanted == nick
+    }
+
+    public func isInSync(_ user: AuthUser, member: GuildMember) -> Bool {
+        isInSync(user, memberID: member.user?.id ?? Snowflake(0), roles: member.roles, nick: member.nick)
+    }
+
+    /// For `isInSync`: a wanted name is fine when it maps to nothing, to a role the member holds (marked
+    /// in `held`), or to a missing role while role creation is disabled.
+    @inline(__always)
+    private func wantedNameIsHeld(_ name: String, roles: some Collection<Snowflake>, held: inout UInt64) -> Bool {
+        let mapped = DiscordText.isCut(name, toScalars: DiscordText.roleNameLimit)
+            ? mapping(name, held: roles) : mapping(DiscordText.roleName(name), held: roles)
+        switch mapped {
+        case .none: return true
+        case .create: return config.disableRoleCreation
+        case .role(let id):
+            var position = 0
+            for role in roles {
+                if role == id {
+                    held |= 1 << UInt64(position)
+                    return true
+                }
+                position += 1
+            }
+            return false  // a role to add (or one the bot cannot add: a skip)
+        }
+    }
+
+    /// The name format of a state.
+    func nameFormat(forState state: String) -> NameFormat {
+        formats.isEmpty ? .default : formats[state] ?? .default
+    }
+
+    private enum Mapping {
+        case role(Snowflake)
+        case create
+        case none
+    }
+
+    /// What a cut wanted name maps to for a member holding `held`.
+    @inline(__always)
+    private func mapping(_ cut: String, held: some Collection<Snowflake>) -> Mapping {
+        if GuildRoleIndex.mapsToNoRole(cut) { return .none }
+        guard let entry = index.entry(cut) else { return .create }
+        let candidates = index.candidates(entry)
+        switch candidates.count {
+        case 0: return .none  // only managed roles have the name
+        case 1: return .role(candidates[candidates.startIndex])
+        default:
             // Several roles with the name: the one the member holds, else the oldest.
-            let id = ids.count == 1 ? ids[0] : (ids.first(where: { roles.contains($0) }) ?? ids[0])
-            if !mapped.contains(id) { mapped.append(id) }
-        case .missing:
-            if !config.disableRoleCreation, !create.contains(cut) { create.append(cut) }
-        case .managedOnly, .never:
-            break
+            return .role(candidates.first(where: { held.contains($0) }) ?? candidates[candidates.startIndex])
         }
     }
 
@@ -120,7 +192,7 @@ public struct MemberPlanner: Sendable {
     }
 
     private func knownRoles(_ roles: some Collection<Snowflake>) -> [Snowflake] {
-        roles.filter { index.facts($0) != nil }
+        roles.filter { index.bits($0) != nil }
     }
 
     /// One line naming every change, e.g. `add roles "Alpha"; remove roles "Bravo"; set nickname

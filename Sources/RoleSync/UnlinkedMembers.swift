@@ -47,6 +47,8 @@ public struct UnlinkedMembers: Sendable {
     /// Auth-managed roles the bot may remove (ranked below it).
     public let strippableRoles: Set<Snowflake>
     public let ownerID: Snowflake
+    /// role id → strippable (below the bot), for every Auth-managed role: the per-member check.
+    private let table: RoleTable<Bool>
 
     public init(index: GuildRoleIndex, authRoleNames: AuthRoleNames, ownerID: Snowflake) {
         var managed = Set<Snowflake>()
@@ -60,12 +62,13 @@ public struct UnlinkedMembers: Sendable {
         self.authManagedRoles = managed
         self.strippableRoles = strippable
         self.ownerID = ownerID
+        self.table = RoleTable(Dictionary(uniqueKeysWithValues: managed.map { ($0, strippable.contains($0)) }))
     }
 
     /// For `strip`: the roles to remove from an unlinked member (empty for bots and the owner).
     public func rolesToStrip(memberID: Snowflake, roles: some Sequence<Snowflake>, isBot: Bool) -> [Snowflake] {
         if isBot || memberID == ownerID { return [] }
-        return roles.filter { strippableRoles.contains($0) }
+        return roles.filter { table[$0] == true }
     }
 
     public func rolesToStrip(from member: GuildMember) -> [Snowflake] {
@@ -86,7 +89,7 @@ public struct UnlinkedMembers: Sendable {
 
     /// For `report`: whether an unlinked member holds any Auth-managed role (never true for bots).
     public func holdsAuthManagedRoles(roles: some Sequence<Snowflake>, isBot: Bool) -> Bool {
-        !isBot && roles.contains { authManagedRoles.contains($0) }
+        !isBot && roles.contains { table[$0] != nil }
     }
 
     public func holdsAuthManagedRoles(_ member: GuildMember) -> Bool {

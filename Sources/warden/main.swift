@@ -1,2 +1,4 @@
-// The `warden` command line; see WardenCommand.swift.
-WardenCommand.main()
+// The `warden` command line; see WardenCommand.swift and WardenCLI.swift.
+import Foundation
+
+exit(WardenCLI.run(Array(CommandLine.arguments.dropFirst()), in: .process))

@@ -18,7 +18,10 @@ struct DiscordLinkTests {
         #expect(try await store.discordLink(uid: 1001) == link)
         #expect(try await store.discordLink(uid: 1002) == nil)
         #expect(try await store.linkCount() == 1)
-        #expect(try await store.linkedUsers() == [LinkedUser(stored: try #require(try await store.user(id: 42)), link: link)])
+        let linked = LinkedUser(stored: try #require(try await store.user(id: 42)), link: link)
+        #expect(try await store.linkedUsers() == [linked])
+        #expect(try await store.linkedUser(uid: 1001) == linked)
+        #expect(try await store.linkedUser(uid: 1002) == nil)
     }
 
     @Test("linking the same pair again keeps the activation time and refreshes the names")

@@ -87,6 +87,24 @@ struct UserRecordTests {
         ])
     }
 
+    @Test("every subscriber gets every change; a stream asked for after close ends at once")
+    func subscribers() async throws {
+        let store = try makeStore()
+        let first = store.changes()
+        let second = store.changes()
+        let result = try await store.upsert(diana)
+        try store.close()
+        var a: [AuthStoreChange] = []
+        for await change in first { a.append(change) }
+        var b: [AuthStoreChange] = []
+        for await change in second { b.append(change) }
+        #expect(a == [.userChanged(id: 99, revision: result.stored.revision)])
+        #expect(b == a)
+        var late = 0
+        for await _ in store.changes() { late += 1 }
+        #expect(late == 0)
+    }
+
     @Test("a refused write publishes nothing")
     func refusedWritePublishesNothing() async throws {
         let store = try makeStore()

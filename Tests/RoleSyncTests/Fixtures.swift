@@ -1,5 +1,6 @@
 import AuthStore
 import DiscordModels
+import Testing
 @testable import RoleSync
 
 /// A small guild shaped like Alliance Auth's test fixtures, with the bot's role in the middle.
@@ -50,4 +51,13 @@ enum Fixture {
 
 extension Array where Element == Snowflake {
     var ids: Set<UInt64> { Set(map(\.rawValue)) }
+}
+
+extension MemberPlanner {
+    /// `plan(for:member:)`, also checking that the allocation-free `isInSync` agrees with the plan.
+    func checkedPlan(for user: AuthUser, member: GuildMember, sourceLocation: SourceLocation = #_sourceLocation) -> MemberPlan {
+        let plan = plan(for: user, member: member)
+        #expect(isInSync(user, member: member) == plan.isInSync, "isInSync disagrees with the plan", sourceLocation: sourceLocation)
+        return plan
+    }
 }

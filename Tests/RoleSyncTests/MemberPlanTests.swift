@@ -11,7 +11,7 @@ struct MemberPlanTests {
     @Test("AA: main renamed with sync_names on → set the new nickname")
     func nicknameSet() {
         let plan = Fixture.planner(config: Self.syncing)
-            .plan(for: Fixture.user(main: Fixture.bruce), member: Fixture.member([10], nick: "bruce"))
+            .checkedPlan(for: Fixture.user(main: Fixture.bruce), member: Fixture.member([10], nick: "bruce"))
         #expect(plan.nickname == "[WYE] Bruce Wayne")
         #expect(plan.needsWrite && plan.changesMember && !plan.changesRoles)
         #expect(plan.change == #"set nickname "[WYE] Bruce Wayne" (was "bruce")"#)
@@ -22,35 +22,55 @@ struct MemberPlanTests {
         let main = MainCharacter(characterID: 1, characterName: "Caf\u{E9}", corporationID: 2, corporationName: "C",
                                  corporationTicker: "C")
         let planner = Fixture.planner(config: RoleSyncConfig(syncNames: true))
-        #expect(planner.plan(for: Fixture.user(main: main), member: Fixture.member([10], nick: "Cafe\u{301}")).isInSync)
-        #expect(planner.plan(for: Fixture.user(main: Fixture.bruce), member: Fixture.member([10], nick: "Bruce Wayne")).isInSync)
+        #expect(planner.checkedPlan(for: Fixture.user(main: main), member: Fixture.member([10], nick: "Cafe\u{301}")).isInSync)
+        #expect(planner.checkedPlan(for: Fixture.user(main: Fixture.bruce), member: Fixture.member([10], nick: "Bruce Wayne")).isInSync)
+    }
+
+    /// The current nickname against "[WYE] Bruce Wayne" (and a 40-scalar name cut to 32).
+    @Test("which current nicknames are already right", arguments: [
+        ("[WYE] Bruce Wayne", "Bruce Wayne", true),
+        ("[WYE] Bruce Wayne ", "Bruce Wayne", false),
+        ("[WYE] Bruce Wayn", "Bruce Wayne", false),
+        ("[WYE] Bruce Waynex", "Bruce Wayne", false),
+        ("[WYE] bruce wayne", "Bruce Wayne", false),
+        ("", "Bruce Wayne", false),
+        ("[WYE] Bruce Wayne \u{1F987}", "Bruce Wayne \u{1F987}", true),
+        ("[WYE] " + String(repeating: "B", count: 26), String(repeating: "B", count: 40), true),
+        ("[WYE] " + String(repeating: "B", count: 34), String(repeating: "B", count: 40), false),
+    ])
+    func nicknameCurrent(_ nick: String, _ characterName: String, _ current: Bool) {
+        var main = Fixture.bruce
+        main.characterName = characterName
+        let plan = Fixture.planner(config: Self.syncing).checkedPlan(for: Fixture.user(main: main), member: Fixture.member([10], nick: nick))
+        #expect(plan.isInSync == current)
+        #expect((plan.nickname == nil) == current)
     }
 
     @Test("sync_names off: a wrong nickname is left alone")
     func syncNamesOff() {
         let plan = Fixture.planner(config: RoleSyncConfig(syncNames: false, nameFormats: ["Member": Self.format]))
-            .plan(for: Fixture.user(main: Fixture.bruce), member: Fixture.member([10], nick: "whatever"))
+            .checkedPlan(for: Fixture.user(main: Fixture.bruce), member: Fixture.member([10], nick: "whatever"))
         #expect(plan.nickname == nil)
         #expect(plan.isInSync)
     }
 
     @Test("no main character: the nickname is left alone")
     func noMain() {
-        let plan = Fixture.planner(config: Self.syncing).plan(for: Fixture.user(), member: Fixture.member([10], nick: "x"))
+        let plan = Fixture.planner(config: Self.syncing).checkedPlan(for: Fixture.user(), member: Fixture.member([10], nick: "x"))
         #expect(plan.nickname == nil && plan.isInSync)
     }
 
     @Test("empty formatted nickname leaves the nickname alone")
     func emptyNickname() {
         let config = RoleSyncConfig(syncNames: true, nameFormats: ["Member": try! NameFormat(parsing: "{alliance_ticker}")])
-        let plan = Fixture.planner(config: config).plan(for: Fixture.user(main: Fixture.loner), member: Fixture.member([10], nick: "x"))
+        let plan = Fixture.planner(config: config).checkedPlan(for: Fixture.user(main: Fixture.loner), member: Fixture.member([10], nick: "x"))
         #expect(plan.nickname == nil && plan.isInSync)
     }
 
     @Test("the guild owner is skipped entirely: roles and nickname")
     func owner() {
         let plan = Fixture.planner(config: Self.syncing)
-            .plan(for: Fixture.user(["Alpha"], main: Fixture.bruce), member: Fixture.member([16], id: Fixture.ownerID, nick: "boss"))
+            .checkedPlan(for: Fixture.user(["Alpha"], main: Fixture.bruce), member: Fixture.member([16], id: Fixture.ownerID, nick: "boss"))
         #expect(plan.skipReasons == [.owner])
         #expect(!plan.needsWrite)
         #expect(plan.rolesToAdd.isEmpty && plan.rolesToRemove.isEmpty && plan.nickname == nil)
@@ -60,7 +80,7 @@ struct MemberPlanTests {
 
     @Test("the owner without access is not kicked (Discord refuses) but access is revoked")
     func ownerWithoutAccess() {
-        let plan = Fixture.planner().plan(for: Fixture.user(access: false), member: Fixture.member([10], id: Fixture.ownerID))
+        let plan = Fixture.planner().checkedPlan(for: Fixture.user(access: false), member: Fixture.member([10], id: Fixture.ownerID))
         #expect(plan.accessRevoked && !plan.kick)
         #expect(plan.skipReasons == [.owner])
     }
@@ -70,7 +90,7 @@ struct MemberPlanTests {
     ])
     func memberAboveBot(_ high: [UInt64]) {
         let plan = Fixture.planner(config: Self.syncing)
-            .plan(for: Fixture.user(["Alpha"], main: Fixture.bruce), member: Fixture.member(high + [16], nick: "old"))
+            .checkedPlan(for: Fixture.user(["Alpha"], main: Fixture.bruce), member: Fixture.member(high + [16], nick: "old"))
         #expect(plan.nickname == nil)
         #expect(plan.skips.contains(PlanSkip(reason: .memberAboveBot, nickname: "[WYE] Bruce Wayne")))
         #expect(plan.rolesToAdd.ids == Set([11, 10]).subtracting(high))
@@ -80,7 +100,7 @@ struct MemberPlanTests {
     @Test("a managed role above the bot makes the member rank above it: no nickname")
     func managedRoleAboveBotRanks() {
         let plan = Fixture.planner(config: Self.syncing)
-            .plan(for: Fixture.user(main: Fixture.bruce), member: Fixture.member([10, 960], nick: "old"))
+            .checkedPlan(for: Fixture.user(main: Fixture.bruce), member: Fixture.member([10, 960], nick: "old"))
         #expect(plan.nickname == nil)
         #expect(plan.skipReasons == [.memberAboveBot])
     }
@@ -88,7 +108,7 @@ struct MemberPlanTests {
     @Test("a bot with no role manages nothing: every change is skipped")
     func botWithoutRole() {
         let plan = Fixture.planner(config: Self.syncing, botRole: nil)
-            .plan(for: Fixture.user(["Alpha"], main: Fixture.bruce), member: Fixture.member([16], nick: "old"))
+            .checkedPlan(for: Fixture.user(["Alpha"], main: Fixture.bruce), member: Fixture.member([16], nick: "old"))
         #expect(!plan.needsWrite)
         #expect(plan.skipReasons == [.roleAboveBot, .memberAboveBot])
         #expect(plan.skips[0].roles.ids == [16, 11, 10])
@@ -98,7 +118,7 @@ struct MemberPlanTests {
     @Test("no access → kick", arguments: [(false, true, "can_access_discord is false"), (true, false, "the Auth user is inactive")])
     func kick(_ access: Bool, _ active: Bool, _ why: String) {
         let plan = Fixture.planner(config: Self.syncing)
-            .plan(for: Fixture.user(["Alpha"], access: access, active: active, main: Fixture.bruce), member: Fixture.member([10, 16]))
+            .checkedPlan(for: Fixture.user(["Alpha"], access: access, active: active, main: Fixture.bruce), member: Fixture.member([10, 16]))
         #expect(plan.kick && plan.accessRevoked && plan.needsWrite)
         #expect(plan.rolesToAdd.isEmpty && plan.rolesToRemove.isEmpty && plan.nickname == nil && plan.rolesToCreate.isEmpty)
         #expect(plan.change == "kick (no access to Discord: \(why))")
@@ -106,7 +126,7 @@ struct MemberPlanTests {
 
     @Test("no access, member above the bot → no kick attempted, skip member_above_bot")
     func kickAboveBot() {
-        let plan = Fixture.planner().plan(for: Fixture.user(access: false), member: Fixture.member([951]))
+        let plan = Fixture.planner().checkedPlan(for: Fixture.user(access: false), member: Fixture.member([951]))
         #expect(!plan.kick && plan.accessRevoked && !plan.needsWrite)
         #expect(plan.skips == [PlanSkip(reason: .memberAboveBot, kick: true)])
     }
@@ -114,7 +134,7 @@ struct MemberPlanTests {
     @Test("the change description names roles, creations and the nickname")
     func description() {
         let plan = Fixture.planner(config: Self.syncing)
-            .plan(for: Fixture.user(["Alpha", "Delta"], main: Fixture.bruce), member: Fixture.member([16]))
+            .checkedPlan(for: Fixture.user(["Alpha", "Delta"], main: Fixture.bruce), member: Fixture.member([16]))
         #expect(plan.change == #"create roles "Delta"; add roles "Alpha", "Member"; remove roles "Other"; set nickname "[WYE] Bruce Wayne""#)
     }
 
@@ -123,7 +143,7 @@ struct MemberPlanTests {
         let planner = Fixture.planner(config: Self.syncing)
         let user = Fixture.user(["Alpha"], main: Fixture.bruce)
         let member = Fixture.member([16, 13], nick: "x")
-        #expect(planner.plan(for: user, member: member)
+        #expect(planner.checkedPlan(for: user, member: member)
             == planner.plan(for: user, memberID: Fixture.memberID, roles: member.roles, nick: member.nick))
     }
 }

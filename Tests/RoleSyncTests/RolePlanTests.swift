@@ -126,7 +126,7 @@ struct RolePlanTests {
         let planner = Fixture.planner(roles: Fixture.roles + row.extraRoles, reserved: row.reserved,
                                       config: RoleSyncConfig(disableRoleCreation: row.disableCreation))
         let member = Fixture.member(row.current)
-        let plan = planner.plan(for: Fixture.user(row.groups, state: row.state), member: member)
+        let plan = planner.checkedPlan(for: Fixture.user(row.groups, state: row.state), member: member)
 
         #expect(plan.desiredRoles.ids == row.desired, "desired")
         #expect(plan.rolesToAdd.ids == row.add, "add")
@@ -147,11 +147,11 @@ struct RolePlanTests {
     func replanAfterCreation() {
         let user = Fixture.user(["Delta", "Alpha"])
         let member = Fixture.member([13])
-        let before = Fixture.planner().plan(for: user, member: member)
+        let before = Fixture.planner().checkedPlan(for: user, member: member)
         #expect(before.rolesToCreate == ["Delta"])
         #expect(before.rolesToAdd.ids == [11, 10])
 
-        let after = Fixture.planner(roles: Fixture.roles + [Fixture.role(40, "Delta", 1)]).plan(for: user, member: member)
+        let after = Fixture.planner(roles: Fixture.roles + [Fixture.role(40, "Delta", 1)]).checkedPlan(for: user, member: member)
         #expect(after.rolesToCreate.isEmpty)
         #expect(after.rolesToAdd.ids == [40, 11, 10])
         #expect(after.desiredRoles.ids == [13, 40, 11, 10])
@@ -160,7 +160,7 @@ struct RolePlanTests {
     @Test("a member in sync needs no write and is not reported by an audit")
     func inSync() {
         let planner = Fixture.planner(reserved: ["charlie"])
-        let plan = planner.plan(for: Fixture.user(["Alpha"]), member: Fixture.member([10, 11, 13, 14]))
+        let plan = planner.checkedPlan(for: Fixture.user(["Alpha"]), member: Fixture.member([10, 11, 13, 14]))
         #expect(plan.isInSync)
         #expect(!plan.needsWrite)
         #expect(plan.change.isEmpty)

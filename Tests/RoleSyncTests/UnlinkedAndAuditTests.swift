@@ -84,7 +84,7 @@ struct AuditTests {
         #expect(plans[2].kick)
         #expect(plans[3].skipReasons == [.owner])
         for linked in members {
-            let single = planner.plan(for: linked.user, member: linked.member)
+            let single = planner.checkedPlan(for: linked.user, member: linked.member)
             #expect(single.isInSync == !plans.contains { $0.memberID == linked.member.user!.id })
         }
     }

@@ -1,0 +1,169 @@
+import DiscordModels
+import RoleSync
+
+/// Warden's configuration, validated (SPEC 3.2). Load it with
+/// ``load(path:environment:readFile:)``; every value here is already checked and typed.
+/// Secrets are held as `Secret`, so printing a configuration never shows them.
+public struct WardenConfiguration: Sendable {
+    public var discord: Discord
+    public var store: Store
+    public var http: HTTP
+    public var alerts: Alerts
+    public var log: Log
+
+    public init(discord: Discord, store: Store = Store(), http: HTTP, alerts: Alerts = Alerts(), log: Log = Log()) {
+        self.discord = discord
+        self.store = store
+        self.http = http
+        self.alerts = alerts
+        self.log = log
+    }
+
+    /// The `discord` section: the bot, the OAuth application, the guild and the enforcement policy.
+    public struct Discord: Sendable {
+        public var appID: Snowflake
+        public var appSecret: Secret
+        public var botToken: Secret
+        /// The OAuth redirect URI; its path is the callback route (trailing slash included).
+        public var callbackURL: ConfigURL
+        public var guildID: Snowflake
+        public var syncNames: Bool
+        public var disableRoleCreation: Bool
+        /// Seconds.
+        public var guildNameCacheMaxAge: Int
+        /// Seconds.
+        public var rolesCacheMaxAge: Int
+        /// Seconds between retries of a transient failure.
+        public var tasksRetryPause: Int
+        public var tasksMaxRetries: Int
+        public var apiBaseURL: ConfigURL
+        public var oauthAuthorizeURL: ConfigURL
+        /// nil: ask `GET /gateway/bot`.
+        public var gatewayURL: ConfigURL?
+        public var presence: PresenceStatus
+        /// Name format per state name; states not listed use ``NameFormat/default``.
+        public var nameFormats: [String: NameFormat]
+        public var unlinkedMembers: UnlinkedMembersPolicy
+        /// false: observe-only mode.
+        public var enforce: Bool
+        public var fightLimit: Int
+        /// Seconds between full audits.
+        public var auditInterval: Int
+        /// An extra trusted CA (PEM file), checked readable at load.
+        public var caFile: String?
+
+        public init(
+            appID: Snowflake, appSecret: Secret, botToken: Secret, callbackURL: ConfigURL, guildID: Snowflake,
+            syncNames: Bool = false, disableRoleCreation: Bool = false,
+            guildNameCacheMaxAge: Int = 86400, rolesCacheMaxAge: Int = 3600,
+            tasksRetryPause: Int = 60, tasksMaxRetries: Int = 3,
+            apiBaseURL: ConfigURL = Defaults.apiBaseURL, oauthAuthorizeURL: ConfigURL = Defaults.oauthAuthorizeURL,
+            gatewayURL: ConfigURL? = nil, presence: PresenceStatus = .invisible,
+            nameFormats: [String: NameFormat] = [:], unlinkedMembers: UnlinkedMembersPolicy = .ignore,
+            enforce: Bool = true, fightLimit: Int = 5, auditInterval: Int = 3600, caFile: String? = nil
+        ) {
+            self.appID = appID; self.appSecret = appSecret; self.botToken = botToken
+            self.callbackURL = callbackURL; self.guildID = guildID
+            self.syncNames = syncNames; self.disableRoleCreation = disableRoleCreation
+            self.guildNameCacheMaxAge = guildNameCacheMaxAge; self.rolesCacheMaxAge = rolesCacheMaxAge
+            self.tasksRetryPause = tasksRetryPause; self.tasksMaxRetries = tasksMaxRetries
+            self.apiBaseURL = apiBaseURL; self.oauthAuthorizeURL = oauthAuthorizeURL
+            self.gatewayURL = gatewayURL; self.presence = presence
+            self.nameFormats = nameFormats; self.unlinkedMembers = unlinkedMembers
+            self.enforce = enforce; self.fightLimit = fightLimit; self.auditInterval = auditInterval
+            self.caFile = caFile
+        }
+
+        /// The format for a state (SPEC 1.3): its own, else `{character_name}`.
+        public func nameFormat(forState state: String) -> NameFormat {
+            nameFormats[state] ?? .default
+        }
+    }
+
+    /// What to do with guild members who are not linked to an Auth user (SPEC 1.4).
+    public enum UnlinkedMembersPolicy: String, Sendable, Hashable, CaseIterable {
+        case ignore, report, strip
+    }
+
+    /// The `store` section.
+    public struct Store: Sendable {
+        /// The SQLite database file.
+        public var path: String
+        public init(path: String = "warden.sqlite3") { self.path = path }
+    }
+
+    /// The `http` section: the admin API, OAuth callback and health endpoints.
+    public struct HTTP: Sendable {
+        public var listen: ListenAddress
+        /// The address users reach Warden at (activation links are built under it); no trailing slash.
+        public var publicURL: ConfigURL
+        public var adminToken: Secret
+        /// Where the OAuth callback sends the browser after a successful link; nil: a plain result page.
+        public var successURL: ConfigURL?
+
+        public init(listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8080), publicURL: ConfigURL? = nil,
+                    adminToken: Secret, successURL: ConfigURL? = nil) {
+            self.listen = listen
+            self.publicURL = publicURL ?? ConfigURL(derivedFrom: listen)
+            self.adminToken = adminToken
+            self.successURL = successURL
+        }
+    }
+
+    /// The `alerts` section. Its description shows only the webhook's origin.
+    public struct Alerts: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+        /// Optional webhook; a Discord webhook URL holds a token in its path, so it counts as a secret
+        /// for logging (see ``WardenConfiguration/secrets``).
+        public var webhookURL: ConfigURL?
+        /// Seconds between repeats of an open alert.
+        public var repeatAfter: Int
+        /// Seconds without a live gateway session before `gateway_down` is raised.
+        public var gatewayDownAfter: Int
+
+        public init(webhookURL: ConfigURL? = nil, repeatAfter: Int = 3600, gatewayDownAfter: Int = 120) {
+            self.webhookURL = webhookURL
+            self.repeatAfter = repeatAfter
+            self.gatewayDownAfter = gatewayDownAfter
+        }
+
+        public var description: String {
+            let webhook = webhookURL.map { "\($0.origin)/<redacted>" } ?? "nil"
+            return "Alerts(webhookURL: \(webhook), repeatAfter: \(repeatAfter), gatewayDownAfter: \(gatewayDownAfter))"
+        }
+
+        public var debugDescription: String { description }
+    }
+
+    /// The `log` section.
+    public struct Log: Sendable {
+        /// swift-log's level names.
+        public enum Level: String, Sendable, Hashable, CaseIterable {
+            case trace, debug, info, notice, warning, error, critical
+        }
+        public enum Format: String, Sendable, Hashable, CaseIterable {
+            case text, json
+        }
+        public var level: Level
+        public var format: Format
+        public init(level: Level = .info, format: Format = .text) {
+            self.level = level
+            self.format = format
+        }
+    }
+
+    /// Default URLs (SPEC 3.2).
+    public enum Defaults {
+        public static let apiBaseURL = ConfigURL(
+            verbatim: "https://discord.com/api/v10", scheme: "https", host: "discord.com", port: nil, path: "/api/v10")
+        public static let oauthAuthorizeURL = ConfigURL(
+            verbatim: "https://discord.com/oauth2/authorize", scheme: "https", host: "discord.com", port: nil, path: "/oauth2/authorize")
+    }
+
+    /// Every secret value this configuration holds, for registering with the log redactor:
+    /// the bot token, the app secret, the admin token and the alert webhook URL (its path holds a token).
+    public var secrets: [Secret] {
+        var all = [discord.botToken, discord.appSecret, http.adminToken]
+        if let webhook = alerts.webhookURL { all.append(Secret(webhook.absoluteString)) }
+        return all
+    }
+}

@@ -1,1 +1,0 @@
-// WardenLogging: see docs/ARCHITECTURE.md.
