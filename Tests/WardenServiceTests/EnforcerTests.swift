@@ -183,9 +183,7 @@ struct Harness {
     }
 
     /// Waits until the enforcer has nothing queued or in flight.
-    func settled() async {
-        while await enforcer.pendingWrites > 0 { await Task.yield() }
-    }
+    func settled() async { await enforcer.idle() }
 }
 
 @Suite struct EnforcerTests {

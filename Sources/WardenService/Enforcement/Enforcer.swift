@@ -116,6 +116,8 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     // The write queue.
     private var queue = MemberQueue()
     private var triggers: [Snowflake: Trigger] = [:]
+    /// Triggers that arrived while the member's write was in flight.
+    private var recheck: [Snowflake: Trigger] = [:]
     private var busy: Set<Snowflake> = []
     private var laneLoad: [Lane: Int] = [:]
     private var laneBacklog: [Lane: MemberQueue] = [:]
@@ -127,6 +129,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private var failedRoleNames: Set<String> = []
     private var watchers: [Snowflake: [@Sendable (Snowflake, SettleOutcome) -> Void]] = [:]
     private var stopped = false
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     // What status shows.
     private var skipped: [Snowflake: String] = [:]
@@ -218,8 +221,10 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             checkStanding()
         }
 
-        for id in changes.membersAdded { trigger(id, cause: .memberJoined, at: now) }
-        for change in changes.membersChanged where change.rolesChanged || change.nickChanged {
+        // Chunk data only refreshes the cache; the audit that follows the completed fill checks everyone.
+        let fromChunk = if case .guildMembersChunk = dispatch { true } else { false }
+        for id in changes.membersAdded where !fromChunk { trigger(id, cause: .memberJoined, at: now) }
+        for change in changes.membersChanged where !fromChunk && (change.rolesChanged || change.nickChanged) {
             let id = change.userID
             if let hope = expected[id] {
                 // Our write's echo (or a newer truth from Discord): the cache is current again either way.
@@ -354,8 +359,13 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
 
     private func trigger(_ uid: Snowflake, cause: EnforcementCause, at now: C.Instant) {
         guard !stopped else { return }
+        if busy.contains(uid) {
+            // Re-checked against the newest state when the write in flight completes.
+            if recheck[uid] == nil { recheck[uid] = Trigger(cause: cause, at: now) }
+            return
+        }
         if triggers[uid] == nil { triggers[uid] = Trigger(cause: cause, at: now) }
-        if !busy.contains(uid) { queue.append(uid) }
+        queue.append(uid)
         pump()
     }
 
@@ -390,11 +400,30 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     public func stop() {
         stopped = true
         queue.removeAll()
+        recheck.removeAll()
         for lane in laneBacklog.keys { laneBacklog[lane]?.removeAll() }
+        resumeIdleWaiters()
+    }
+
+    /// Returns once nothing is queued or in flight (no role creation either). For tests and shutdown.
+    public func idle() async {
+        if isIdle { return }
+        await withCheckedContinuation { idleWaiters.append($0) }
+    }
+
+    private var isIdle: Bool { pendingWrites == 0 && !creatingRole && (roleCreations.isEmpty || stopped || !configuration.enforce) }
+
+    private func resumeIdleWaiters() {
+        guard isIdle, !idleWaiters.isEmpty else { return }
+        let waiters = idleWaiters
+        idleWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Members with a write queued or in flight.
-    public var pendingWrites: Int { queue.count + busy.count + laneBacklog.values.reduce(0) { $0 + $1.count } }
+    public var pendingWrites: Int {
+        queue.count + busy.count + recheck.count + laneBacklog.values.reduce(0) { $0 + $1.count }
+    }
 
     // MARK: - The pump
 
@@ -402,27 +431,23 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         guard !stopped else { return }
         for lane in [Lane.memberEdit, .memberRole] {
             while laneLoad[lane, default: 0] < configuration.writesPerLane, let uid = laneBacklog[lane]?.popFirst() {
-                if !busy.contains(uid) { start(uid) }
+                guard !busy.contains(uid), let work = work(for: uid, now: clock.now) else { continue }
+                launch(work, uid: uid)
             }
         }
         while let uid = queue.popFirst() {
-            if busy.contains(uid) { continue }
-            guard let lane = decide(uid) else { continue }
-            if laneLoad[lane, default: 0] < configuration.writesPerLane {
-                start(uid)
+            guard !busy.contains(uid), let work = work(for: uid, now: clock.now) else { continue }
+            if laneLoad[work.lane, default: 0] < configuration.writesPerLane {
+                launch(work, uid: uid)
             } else {
-                laneBacklog[lane, default: MemberQueue()].append(uid)
+                // Planned again, from the newest state, when its lane has room.
+                laneBacklog[work.lane, default: MemberQueue()].append(uid)
                 if laneLoad[.memberEdit, default: 0] >= configuration.writesPerLane,
                    laneLoad[.memberRole, default: 0] >= configuration.writesPerLane { break }
             }
         }
         startRoleCreation()
-    }
-
-    /// Plans a member: settles it when nothing is to be sent, or returns the lane its write goes to.
-    private func decide(_ uid: Snowflake) -> Lane? {
-        guard let work = work(for: uid, now: clock.now) else { return nil }
-        return work.lane
+        resumeIdleWaiters()
     }
 
     private enum Work {
@@ -481,13 +506,19 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         }
 
         if plan.kick { return .kick(userID: userID) }
+        return .member(plan, cause: cause)
+    }
 
-        // The fight guard (SPEC 1.5): only corrections of changes made on Discord count.
-        if cause == .manualEdit {
+    /// Starts a planned write, unless the fight guard (SPEC 1.5) stops it: only corrections of changes
+    /// made on Discord count toward `fight_limit`.
+    private func launch(_ work: Work, uid: Snowflake) {
+        let now = clock.now
+        if case .member(_, let cause) = work, cause == .manualEdit {
+            let userID = userOfUID[uid]
             var fight = fights[uid] ?? FightRecord()
             if let until = fight.blockedUntil, now < until {
                 settle(uid, .skipped(SkipReasonText.roleFight), userID: userID)
-                return nil
+                return
             }
             fight.corrections.removeAll { $0.advanced(by: configuration.fightWindow) <= now }
             if fight.corrections.count >= configuration.fightLimit {
@@ -500,16 +531,11 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
                               "user_id": userID.map { .number(Double($0)) } ?? .null,
                               "corrections": .number(Double(fight.corrections.count))]))
                 settle(uid, .skipped(SkipReasonText.roleFight), userID: userID)
-                return nil
+                return
             }
             fight.corrections.append(now)
             fights[uid] = fight
         }
-        return .member(plan, cause: cause)
-    }
-
-    private func start(_ uid: Snowflake) {
-        guard let work = work(for: uid, now: clock.now) else { return }
         let lane = work.lane
         busy.insert(uid)
         laneLoad[lane, default: 0] += 1
@@ -550,8 +576,11 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private func finish(_ uid: Snowflake, lane: Lane) {
         busy.remove(uid)
         laneLoad[lane, default: 1] -= 1
-        // Anything that arrived meanwhile was queued; re-check it against the newest state.
-        if triggers[uid] != nil { queue.append(uid) }
+        // Anything that arrived meanwhile is re-checked against the newest state.
+        if let again = recheck.removeValue(forKey: uid), !stopped {
+            triggers[uid] = again
+            queue.append(uid)
+        }
         pump()
     }
 
@@ -642,6 +671,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         }
         creatingRole = false
         startRoleCreation()
+        resumeIdleWaiters()
     }
 
     // MARK: - Settling and status
