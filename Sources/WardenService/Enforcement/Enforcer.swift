@@ -1,0 +1,834 @@
+import AuthStore
+import DiscordModels
+import DiscordREST
+import Foundation
+import GuildState
+import Logging
+import RoleSync
+
+/// What the enforcer needs to know from configuration.
+public struct EnforcerConfiguration: Sendable {
+    public var guildID: Snowflake
+    /// `discord.enforce`: false = observe-only (plans are logged and listed, nothing is written).
+    public var enforce: Bool
+    public var roleSync: RoleSyncConfig
+    public var unlinkedMembers: UnlinkedMemberPolicy
+    /// `discord.fight_limit`: corrections of one member allowed within `fightWindow`.
+    public var fightLimit: Int
+    public var fightWindow: Duration
+    /// How long a fighting member is left alone (unless Auth's record changes first).
+    public var fightPause: Duration
+    /// Writes in flight at once per lane (member edits, member roles).
+    public var writesPerLane: Int
+    /// How long a completed write's expected result stands in for the cache before its echo event arrives.
+    public var echoTimeout: Duration
+
+    public init(guildID: Snowflake, enforce: Bool = true, roleSync: RoleSyncConfig = RoleSyncConfig(),
+                unlinkedMembers: UnlinkedMemberPolicy = .ignore, fightLimit: Int = 5,
+                fightWindow: Duration = .seconds(600), fightPause: Duration = .seconds(3600),
+                writesPerLane: Int = 4, echoTimeout: Duration = .seconds(10)) {
+        self.guildID = guildID; self.enforce = enforce; self.roleSync = roleSync
+        self.unlinkedMembers = unlinkedMembers; self.fightLimit = fightLimit; self.fightWindow = fightWindow
+        self.fightPause = fightPause; self.writesPerLane = writesPerLane; self.echoTimeout = echoTimeout
+    }
+}
+
+/// How one member's check ended.
+public enum SettleOutcome: Sendable, Hashable {
+    /// Already as Auth wants it.
+    case inSync
+    /// A write was made and succeeded.
+    case written
+    /// Nothing (more) will be attempted for now; the reason names why (`owner`, `role_fight`, …).
+    case skipped(String)
+    /// The write failed after its retries; the member waits for the next audit.
+    case failed(String)
+    /// Observe-only mode: the change that would have been made.
+    case observed(String)
+    /// The member is not in the guild (or not linked): nothing to do.
+    case absent
+}
+
+/// Reports from the enforcer to alerts, metrics and the daemon. Called on the enforcer's executor; keep
+/// them quick and non-blocking.
+public struct EnforcerHooks: Sendable {
+    public var alert: @Sendable (AlertKind, String, AlertCondition?) -> Void
+    public var correction: @Sendable (EnforcementCause, Duration?) -> Void
+    /// A REST refusal that stops all work (401 token invalid).
+    public var fatal: @Sendable (DiscordRESTError) -> Void
+
+    public init(alert: @escaping @Sendable (AlertKind, String, AlertCondition?) -> Void = { _, _, _ in },
+                correction: @escaping @Sendable (EnforcementCause, Duration?) -> Void = { _, _ in },
+                fatal: @escaping @Sendable (DiscordRESTError) -> Void = { _ in }) {
+        self.alert = alert; self.correction = correction; self.fatal = fatal
+    }
+}
+
+/// A full audit's result.
+public struct AuditReport: Sendable, Hashable {
+    /// Linked users whose member is in the guild and was checked.
+    public var checked: Int
+    /// Of those, how many were queued for a write (or, observe-only, recorded as observed).
+    public var wrong: Int
+    /// Unlinked members queued for stripping (policy `strip`) or holding Auth roles (policy `report`).
+    public var unlinkedWithAuthRoles: Int
+}
+
+/// A skipped member as status shows it.
+public struct SkippedMember: Sendable, Hashable, Codable {
+    public var userID: Int64?
+    public var discordUID: Snowflake
+    public var reason: String
+    enum CodingKeys: String, CodingKey { case userID = "user_id", discordUID = "discord_uid", reason }
+}
+
+/// A planned change in observe-only mode, as status shows it.
+public struct ObservedChange: Sendable, Hashable, Codable {
+    public var userID: Int64?
+    public var discordUID: Snowflake
+    public var change: String
+    enum CodingKeys: String, CodingKey { case userID = "user_id", discordUID = "discord_uid", change }
+}
+
+/// Enforcement (SPEC 1.2–1.5): owns the live guild cache (applied from gateway dispatches by the daemon's
+/// one gateway loop), Auth's records in memory (kept current from the store's change feed), and the
+/// per-member write queue. Every change that can make a member wrong triggers that member at once;
+/// triggers coalesce; one write per member is in flight; each member is re-checked against the newest
+/// state when its write completes, so the echo of Warden's own write causes no further write.
+public actor Enforcer<C: Clock> where C.Duration == Duration {
+    public let configuration: EnforcerConfiguration
+    let store: AuthStore
+    let writer: any GuildWriter
+    let clock: C
+    let hooks: EnforcerHooks
+    let logger: Logger
+
+    // The cache and Auth's view.
+    private(set) var guild: GuildState
+    private var users: [Int64: AuthUser] = [:]
+    private var uidOfUser: [Int64: Snowflake] = [:]
+    private var userOfUID: [Snowflake: Int64] = [:]
+    private var reservedNames: [String] = []
+    private var authRoleNames = AuthRoleNames(names: [String]())
+    private var plannerCache: MemberPlanner?
+    private var unlinkedCache: UnlinkedMembers?
+
+    // The write queue.
+    private var queue = MemberQueue()
+    private var triggers: [Snowflake: Trigger] = [:]
+    /// Triggers that arrived while the member's write was in flight.
+    private var recheck: [Snowflake: Trigger] = [:]
+    private var busy: Set<Snowflake> = []
+    private var laneLoad: [Lane: Int] = [:]
+    private var laneBacklog: [Lane: MemberQueue] = [:]
+    private var expected: [Snowflake: ExpectedMember] = [:]
+    private var fights: [Snowflake: FightRecord] = [:]
+    private var kicking: Set<Snowflake> = []
+    private var roleCreations: [String] = []
+    private var creatingRole = false
+    private var failedRoleNames: Set<String> = []
+    private var watchers: [Snowflake: [@Sendable (Snowflake, SettleOutcome) -> Void]] = [:]
+    private var stopped = false
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+
+    // What status shows.
+    private var skipped: [Snowflake: String] = [:]
+    private var observed: [Snowflake: String] = [:]
+    private var failed: [Snowflake: String] = [:]
+    private var reportedUnlinked: Set<Snowflake> = []
+    private var lastRecorded: [Snowflake: EnforcementRecord.State] = [:]
+
+    struct Trigger {
+        var cause: EnforcementCause
+        var at: C.Instant
+    }
+
+    struct ExpectedMember {
+        var roles: Set<Snowflake>
+        var nick: String?
+        var until: C.Instant
+    }
+
+    struct FightRecord {
+        var corrections: [C.Instant] = []
+        var blockedUntil: C.Instant?
+    }
+
+    /// Discord's two member-edit buckets are separate; keeping a lane for each lets both be used at once.
+    enum Lane: Hashable {
+        /// `PATCH` and kick.
+        case memberEdit
+        /// `PUT`/`DELETE` of one role.
+        case memberRole
+    }
+
+    public init(configuration: EnforcerConfiguration, store: AuthStore, writer: any GuildWriter, clock: C,
+                hooks: EnforcerHooks = EnforcerHooks(), logger: Logger = Logger(label: "warden.enforcer")) {
+        self.configuration = configuration
+        self.store = store
+        self.writer = writer
+        self.clock = clock
+        self.hooks = hooks
+        self.logger = logger
+        self.guild = GuildState(guildID: configuration.guildID)
+    }
+
+    // MARK: - Loading Auth's view
+
+    /// Reads every Auth record, link and reserved name from the store. Call once before events flow.
+    public func load() async throws {
+        let stored = try await store.users()
+        users = Dictionary(uniqueKeysWithValues: stored.map { ($0.user.id, $0.user) })
+        let links = try await store.discordLinks()
+        uidOfUser = Dictionary(uniqueKeysWithValues: links.map { ($0.userID, $0.uid) })
+        userOfUID = Dictionary(uniqueKeysWithValues: links.map { ($0.uid, $0.userID) })
+        reservedNames = try await store.reservedGroupNames()
+        authRoleNames = AuthRoleNames(records: users.values)
+        invalidatePlanner()
+    }
+
+    // MARK: - Gateway events
+
+    /// Applies one gateway dispatch to the cache and triggers what it makes wrong.
+    @discardableResult
+    public func apply(_ dispatch: GatewayDispatch) async -> GuildChanges {
+        let changes: GuildChanges
+        if case .guildMembersChunk(let chunk) = dispatch {
+            changes = guild.apply(chunk: chunk)
+        } else {
+            changes = guild.apply(dispatch)
+        }
+        await react(to: changes, dispatch: dispatch)
+        return changes
+    }
+
+    /// The daemon sent op 8: chunks of this request fill the cache from now on.
+    public func beginMemberFill(nonce: String?) {
+        guild.beginMemberFill(nonce: nonce)
+    }
+
+    /// Read access to the cache for status and linking.
+    public func withGuild<T: Sendable>(_ body: @Sendable (GuildState) -> T) -> T { body(guild) }
+
+    private func react(to changes: GuildChanges, dispatch: GatewayDispatch) async {
+        guard !changes.ignored, !changes.isEmpty else { return }
+        let now = clock.now
+
+        let rolesChanged = !changes.rolesCreated.isEmpty || !changes.rolesRenamed.isEmpty
+            || !changes.rolesMoved.isEmpty || !changes.rolesDeleted.isEmpty
+        if rolesChanged || changes.botStandingMayHaveChanged || changes.guildUpdated || changes.availability != nil {
+            invalidatePlanner()
+            checkStanding()
+        }
+
+        // Chunk data only refreshes the cache; the audit that follows the completed fill checks everyone.
+        let fromChunk = if case .guildMembersChunk = dispatch { true } else { false }
+        for id in changes.membersAdded where !fromChunk { trigger(id, cause: .memberJoined, at: now) }
+        for change in changes.membersChanged where !fromChunk && (change.rolesChanged || change.nickChanged) {
+            let id = change.userID
+            if let hope = expected[id] {
+                // Our write's echo (or a newer truth from Discord): the cache is current again either way.
+                expected[id] = nil
+                if hope.roles == Set(change.after.roleIDs) && hope.nick == change.after.nick { continue }
+            }
+            trigger(id, cause: .manualEdit, at: now)
+        }
+        for change in changes.membersChanged where change.userChanged {
+            await refreshStoredProfile(change.after)
+        }
+        for member in changes.membersRemoved {
+            expected[member.userID] = nil
+            await memberLeft(member.userID)
+        }
+
+        if changes.guildRemoved {
+            hooks.alert(.botRemoved, "", AlertCondition(
+                message: "the bot was removed from the guild; add it back with `warden add-bot-url`",
+                details: ["guild_id": .string(configuration.guildID.description)]))
+        } else if changes.availability?.before == .removed {
+            hooks.alert(.botRemoved, "", nil)
+        }
+        if changes.memberFillCompleted {
+            logger.info("member cache complete", metadata: ["members": "\(guild.memberCount)", "roles": "\(guild.roleCount)"])
+            _ = audit(cause: .audit)
+        } else if rolesChanged, guild.isMemberCacheComplete {
+            _ = audit(cause: .roleChange)
+        }
+    }
+
+    // MARK: - Auth's changes
+
+    /// Reacts to a change in Auth's store (the admin API, linking, imports).
+    public func handle(_ change: AuthStoreChange) async {
+        let now = clock.now
+        switch change {
+        case .userChanged(let id, _):
+            guard let stored = try? await store.user(id: id) else { return }
+            users[id] = stored.user
+            authRoleNames = AuthRoleNames(records: users.values)
+            unlinkedCache = nil
+            if let uid = uidOfUser[id] {
+                endFight(uid)  // Auth changed this user: a paused fight resumes at once
+                trigger(uid, cause: .authChange, at: now)
+            }
+        case .userDeleted(let id, let uid):
+            users[id] = nil
+            if let uid { forgetLink(uid) } else if let uid = uidOfUser[id] { forgetLink(uid) }
+            authRoleNames = AuthRoleNames(records: users.values)
+            unlinkedCache = nil
+            if let uid, guild.contains(member: uid) { await kick(uid, userID: nil, reason: "Auth: user deleted", notify: false) }
+        case .linked(let userID, let uid):
+            uidOfUser[userID] = uid
+            userOfUID[uid] = userID
+            if users[userID] == nil, let stored = try? await store.user(id: userID) { users[userID] = stored.user }
+            trigger(uid, cause: .link, at: now)
+        case .unlinked(let userID, let uid):
+            if userOfUID[uid] == userID { forgetLink(uid) }
+        case .reservedGroupNamesChanged:
+            reservedNames = (try? await store.reservedGroupNames()) ?? reservedNames
+            invalidatePlanner()
+            if guild.isMemberCacheComplete { _ = audit(cause: .roleChange) }
+        }
+    }
+
+    private func forgetLink(_ uid: Snowflake) {
+        if let user = userOfUID.removeValue(forKey: uid) { uidOfUser[user] = nil }
+        skipped[uid] = nil
+        observed[uid] = nil
+        failed[uid] = nil
+    }
+
+    // MARK: - Triggers and audits
+
+    /// Checks one Auth user's member now (a task, an API call).
+    public func enforce(userID: Int64, cause: EnforcementCause,
+                        onSettled: (@Sendable (Snowflake, SettleOutcome) -> Void)? = nil) {
+        guard let uid = uidOfUser[userID] else { onSettled?(0, .absent); return }
+        if let onSettled { watchers[uid, default: []].append(onSettled) }
+        trigger(uid, cause: cause, at: clock.now)
+    }
+
+    /// A full audit from the cache, with no REST reads: every linked member in the guild is checked
+    /// against Auth and the wrong ones are queued. `onSettled` is called once per queued member.
+    public func audit(cause: EnforcementCause, onSettled: (@Sendable (Snowflake, SettleOutcome) -> Void)? = nil) -> AuditReport {
+        guard let planner = planner() else { return AuditReport(checked: 0, wrong: 0, unlinkedWithAuthRoles: 0) }
+        let now = clock.now
+        var checked = 0
+        var wrong: [Snowflake] = []
+        for (uid, userID) in userOfUID {
+            guard let user = users[userID], let member = guild.member(uid) else { continue }
+            checked += 1
+            let state = currentState(of: uid, member: member, now: now)
+            if !planner.isInSync(user, memberID: uid, roles: state.roles, nick: state.nick) || skipped[uid] != nil {
+                wrong.append(uid)
+            }
+        }
+        for uid in wrong {
+            if let onSettled { watchers[uid, default: []].append(onSettled) }
+            trigger(uid, cause: cause, at: now)
+        }
+        let unlinked = checkUnlinkedMembers(now: now)
+        return AuditReport(checked: checked, wrong: wrong.count, unlinkedWithAuthRoles: unlinked)
+    }
+
+    /// The Auth users whose member is in the guild (what a bulk task covers).
+    public func linkedUsersInGuild() -> [Int64] {
+        userOfUID.compactMap { uid, user in guild.contains(member: uid) ? user : nil }
+    }
+
+    private func checkUnlinkedMembers(now: C.Instant) -> Int {
+        guard configuration.unlinkedMembers != .ignore, let unlinked = unlinkedMembers() else { return 0 }
+        var count = 0
+        var report: Set<Snowflake> = []
+        guild.forEachMember { member in
+            guard userOfUID[member.userID] == nil, !member.isBot else { return }
+            guard unlinked.holdsAuthManagedRoles(roles: member.roleIDs, isBot: member.isBot) else { return }
+            count += 1
+            report.insert(member.userID)
+        }
+        if configuration.unlinkedMembers == .strip {
+            for uid in report { trigger(uid, cause: .audit, at: now) }
+        } else {
+            if report != reportedUnlinked, !report.isEmpty {
+                logger.warning("unlinked members hold Auth-managed roles", metadata: ["count": "\(report.count)"])
+            }
+            reportedUnlinked = report
+        }
+        return count
+    }
+
+    private func trigger(_ uid: Snowflake, cause: EnforcementCause, at now: C.Instant) {
+        guard !stopped else { return }
+        if busy.contains(uid) {
+            // Re-checked against the newest state when the write in flight completes.
+            if recheck[uid] == nil { recheck[uid] = Trigger(cause: cause, at: now) }
+            return
+        }
+        if triggers[uid] == nil { triggers[uid] = Trigger(cause: cause, at: now) }
+        queue.append(uid)
+        pump()
+    }
+
+    // MARK: - Housekeeping
+
+    /// Expires echo expectations and ends paused fights whose hour is over. The daemon calls it about
+    /// once a second.
+    public func housekeeping() {
+        let now = clock.now
+        for (uid, hope) in expected where hope.until <= now {
+            expected[uid] = nil
+            trigger(uid, cause: .audit, at: now)
+        }
+        for (uid, fight) in fights {
+            if let until = fight.blockedUntil, until <= now {
+                endFight(uid)
+                trigger(uid, cause: .audit, at: now)
+            } else if fight.blockedUntil == nil, let last = fight.corrections.last,
+                      last.advanced(by: configuration.fightWindow) <= now {
+                fights[uid] = nil
+            }
+        }
+    }
+
+    private func endFight(_ uid: Snowflake) {
+        guard let fight = fights.removeValue(forKey: uid), fight.blockedUntil != nil else { return }
+        if skipped[uid] == SkipReasonText.roleFight { skipped[uid] = nil }
+        hooks.alert(.roleFight, uid.description, nil)
+    }
+
+    /// Stops taking new work (shutdown). Writes in flight finish.
+    public func stop() {
+        stopped = true
+        queue.removeAll()
+        recheck.removeAll()
+        for lane in laneBacklog.keys { laneBacklog[lane]?.removeAll() }
+        resumeIdleWaiters()
+    }
+
+    /// Returns once nothing is queued or in flight (no role creation either). For tests and shutdown.
+    public func idle() async {
+        if isIdle { return }
+        await withCheckedContinuation { idleWaiters.append($0) }
+    }
+
+    private var isIdle: Bool { pendingWrites == 0 && !creatingRole && (roleCreations.isEmpty || stopped || !configuration.enforce) }
+
+    private func resumeIdleWaiters() {
+        guard isIdle, !idleWaiters.isEmpty else { return }
+        let waiters = idleWaiters
+        idleWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Members with a write queued or in flight.
+    public var pendingWrites: Int {
+        queue.count + busy.count + recheck.count + laneBacklog.values.reduce(0) { $0 + $1.count }
+    }
+
+    // MARK: - The pump
+
+    private func pump() {
+        guard !stopped else { return }
+        for lane in [Lane.memberEdit, .memberRole] {
+            while laneLoad[lane, default: 0] < configuration.writesPerLane, let uid = laneBacklog[lane]?.popFirst() {
+                guard !busy.contains(uid), let work = work(for: uid, now: clock.now) else { continue }
+                launch(work, uid: uid)
+            }
+        }
+        while let uid = queue.popFirst() {
+            guard !busy.contains(uid), let work = work(for: uid, now: clock.now) else { continue }
+            if laneLoad[work.lane, default: 0] < configuration.writesPerLane {
+                launch(work, uid: uid)
+            } else {
+                // Planned again, from the newest state, when its lane has room.
+                laneBacklog[work.lane, default: MemberQueue()].append(uid)
+                if laneLoad[.memberEdit, default: 0] >= configuration.writesPerLane,
+                   laneLoad[.memberRole, default: 0] >= configuration.writesPerLane { break }
+            }
+        }
+        startRoleCreation()
+        resumeIdleWaiters()
+    }
+
+    private enum Work {
+        case kick(userID: Int64?)
+        case member(MemberPlan, cause: EnforcementCause)
+
+        var lane: Lane {
+            switch self {
+            case .kick: .memberEdit
+            case .member(let plan, _):
+                plan.nickname == nil && plan.rolesToAdd.count + plan.rolesToRemove.count == 1 ? .memberRole : .memberEdit
+            }
+        }
+    }
+
+    /// What to send for a member now, from the freshest state; nil when nothing (the member is settled).
+    private func work(for uid: Snowflake, now: C.Instant) -> Work? {
+        let cause = triggers[uid]?.cause ?? .audit
+        guard let member = guild.member(uid) else { settle(uid, .absent); return nil }
+        guard let planner = planner() else { settle(uid, .skipped("cache not ready")); return nil }
+        let state = currentState(of: uid, member: member, now: now)
+
+        var plan: MemberPlan
+        var userID: Int64?
+        if let linkedUser = userOfUID[uid], let user = users[linkedUser] {
+            userID = linkedUser
+            plan = planner.plan(for: user, memberID: uid, roles: state.roles, nick: state.nick)
+        } else if configuration.unlinkedMembers == .strip, !member.isBot, let unlinked = unlinkedMembers(),
+                  let strip = unlinked.stripPlan(for: GuildMember(user: member.user, nick: state.nick, roles: state.roles),
+                                                 index: planner.index) {
+            plan = strip
+        } else {
+            settle(uid, .inSync)
+            return nil
+        }
+
+        for name in plan.rolesToCreate where !failedRoleNames.contains(name) && !roleCreations.contains(name) {
+            if configuration.enforce { roleCreations.append(name) }
+        }
+
+        if !plan.needsWrite || (!plan.kick && !plan.changesMember) {
+            if let reason = plan.skipReasons.first.map(\.rawValue) {
+                settle(uid, .skipped(reason), userID: userID)
+            } else if !plan.rolesToCreate.isEmpty, !configuration.enforce {
+                settle(uid, .observed(plan.change), userID: userID)
+            } else {
+                settle(uid, .inSync, userID: userID)
+            }
+            return nil
+        }
+
+        if !configuration.enforce {
+            logger.notice("observe-only: would change member", metadata: ["discord_uid": "\(uid)", "change": "\(plan.change)"])
+            settle(uid, .observed(plan.change), userID: userID)
+            return nil
+        }
+
+        if plan.kick { return .kick(userID: userID) }
+        return .member(plan, cause: cause)
+    }
+
+    /// Starts a planned write, unless the fight guard (SPEC 1.5) stops it: only corrections of changes
+    /// made on Discord count toward `fight_limit`.
+    private func launch(_ work: Work, uid: Snowflake) {
+        let now = clock.now
+        if case .member(_, let cause) = work, cause == .manualEdit {
+            let userID = userOfUID[uid]
+            var fight = fights[uid] ?? FightRecord()
+            if let until = fight.blockedUntil, now < until {
+                settle(uid, .skipped(SkipReasonText.roleFight), userID: userID)
+                return
+            }
+            fight.corrections.removeAll { $0.advanced(by: configuration.fightWindow) <= now }
+            if fight.corrections.count >= configuration.fightLimit {
+                fight.blockedUntil = now.advanced(by: configuration.fightPause)
+                fights[uid] = fight
+                logger.warning("role fight: member left alone", metadata: ["discord_uid": "\(uid)"])
+                hooks.alert(.roleFight, uid.description, AlertCondition(
+                    message: "something keeps undoing Warden's changes on member \(uid); Warden stopped writing it for an hour or until Auth's record changes",
+                    details: ["discord_uid": .string(uid.description),
+                              "user_id": userID.map { .number(Double($0)) } ?? .null,
+                              "corrections": .number(Double(fight.corrections.count))]))
+                settle(uid, .skipped(SkipReasonText.roleFight), userID: userID)
+                return
+            }
+            fight.corrections.append(now)
+            fights[uid] = fight
+        }
+        let lane = work.lane
+        busy.insert(uid)
+        laneLoad[lane, default: 0] += 1
+        let trigger = triggers[uid]
+        Task { await self.perform(work, uid: uid, lane: lane, trigger: trigger) }
+    }
+
+    private func perform(_ work: Work, uid: Snowflake, lane: Lane, trigger: Trigger?) async {
+        let member = guild.member(uid)
+        switch work {
+        case .kick(let userID):
+            await kick(uid, userID: userID, reason: "Auth: no access to Discord", notify: true)
+            finish(uid, lane: lane)
+        case .member(let plan, let cause):
+            let reason = cause.auditLogReason + ": " + plan.change
+            do {
+                if plan.nickname == nil, plan.rolesToAdd.count == 1, plan.rolesToRemove.isEmpty {
+                    try await writer.addRole(plan.rolesToAdd[0], to: uid, reason: reason)
+                } else if plan.nickname == nil, plan.rolesToRemove.count == 1, plan.rolesToAdd.isEmpty {
+                    try await writer.removeRole(plan.rolesToRemove[0], from: uid, reason: reason)
+                } else {
+                    try await writer.modifyMember(uid, roles: plan.changesRoles ? plan.desiredRoles : nil,
+                                                  nick: plan.nickname, reason: reason)
+                }
+                let now = clock.now
+                expected[uid] = ExpectedMember(roles: Set(plan.desiredRoles), nick: plan.nickname ?? member?.nick,
+                                               until: now.advanced(by: configuration.echoTimeout))
+                hooks.correction(cause, trigger.map { $0.at.duration(to: now) })
+                logger.info("member corrected", metadata: ["discord_uid": "\(uid)", "cause": "\(cause.rawValue)", "change": "\(plan.change)"])
+                settle(uid, .written, userID: userOfUID[uid])
+            } catch {
+                await writeFailed(uid, error: error)
+            }
+            finish(uid, lane: lane)
+        }
+    }
+
+    private func finish(_ uid: Snowflake, lane: Lane) {
+        busy.remove(uid)
+        laneLoad[lane, default: 1] -= 1
+        // Anything that arrived meanwhile is re-checked against the newest state.
+        if let again = recheck.removeValue(forKey: uid), !stopped {
+            triggers[uid] = again
+            queue.append(uid)
+        }
+        pump()
+    }
+
+    private func writeFailed(_ uid: Snowflake, error: any Error) async {
+        let userID = userOfUID[uid]
+        guard let rest = error as? DiscordRESTError else {
+            settle(uid, .failed(String(describing: error)), userID: userID)
+            return
+        }
+        switch rest {
+        case .unknownMember:
+            await memberLeft(uid)
+            settle(uid, .absent)
+        case .tokenInvalid:
+            stopped = true
+            hooks.fatal(rest)
+            settle(uid, .failed(rest.description), userID: userID)
+        default:
+            if rest.has(.twoFactorRequired) {
+                hooks.alert(.twoFactorRequired, "", AlertCondition(
+                    message: "Discord answered 60003: the guild requires 2FA for moderation and the bot owner's account has none; enable 2FA on the bot owner's Discord account"))
+            }
+            if case .cloudflareBan(let retryAfter) = rest {
+                hooks.alert(.rateLimitDanger, "", AlertCondition(
+                    message: "Cloudflare banned this address (429 without JSON); REST requests stopped for \(retryAfter)"))
+            }
+            logger.error("member write failed", metadata: ["discord_uid": "\(uid)", "error": "\(rest)"])
+            settle(uid, .failed(rest.description), userID: userID)
+        }
+    }
+
+    // MARK: - Kicks, leaves, profiles
+
+    private func kick(_ uid: Snowflake, userID: Int64?, reason: String, notify: Bool) async {
+        kicking.insert(uid)
+        defer { kicking.remove(uid) }
+        do {
+            try await writer.kick(uid, reason: reason)
+        } catch DiscordRESTError.unknownMember {
+            // Already gone: the outcome is the same.
+        } catch {
+            logger.error("kick failed", metadata: ["discord_uid": "\(uid)", "error": "\(error)"])
+            settle(uid, .failed(String(describing: error)), userID: userID)
+            return
+        }
+        if let userID {
+            _ = try? await store.unlink(.user(userID), notification: notify ? (
+                kind: .accountDisabled,
+                message: "Your Discord account was disabled automatically by Auth. If you think this was a mistake, please contact an admin."
+            ) : nil)
+            forgetLink(uid)
+        }
+        logger.info("member kicked", metadata: ["discord_uid": "\(uid)", "reason": "\(reason)"])
+        settle(uid, .written, userID: userID)
+    }
+
+    private func memberLeft(_ uid: Snowflake) async {
+        guard !kicking.contains(uid), let userID = userOfUID[uid] else { return }
+        forgetLink(uid)
+        _ = try? await store.unlink(.uid(uid), notification: (
+            kind: .leftGuild, message: "Your Discord account left the server and was unlinked. Link it again to rejoin."))
+        _ = try? await store.removeEnforcement(userID: userID, discordUID: uid)
+        logger.info("linked member left the guild: unlinked", metadata: ["discord_uid": "\(uid)", "user_id": "\(userID)"])
+    }
+
+    private func refreshStoredProfile(_ member: GuildState.Member) async {
+        guard userOfUID[member.userID] != nil else { return }
+        _ = try? await store.updateDiscordProfile(member.user)
+    }
+
+    // MARK: - Role creation (serialised: two triggers never create the same role twice)
+
+    private func startRoleCreation() {
+        guard !creatingRole, configuration.enforce, !stopped, !roleCreations.isEmpty else { return }
+        let name = roleCreations.removeFirst()
+        if !guild.roles(named: name).isEmpty { startRoleCreation(); return }
+        creatingRole = true
+        Task { await self.createRole(name) }
+    }
+
+    private func createRole(_ name: String) async {
+        do {
+            let role = try await writer.createRole(named: name, reason: "Auth: role for group \"\(name)\"")
+            logger.info("role created", metadata: ["role": "\(name)", "role_id": "\(role.id)"])
+        } catch {
+            failedRoleNames.insert(name)
+            logger.error("role creation failed; retried at the next audit", metadata: ["role": "\(name)", "error": "\(error)"])
+        }
+        creatingRole = false
+        startRoleCreation()
+        resumeIdleWaiters()
+    }
+
+    // MARK: - Settling and status
+
+    private func settle(_ uid: Snowflake, _ outcome: SettleOutcome, userID: Int64? = nil) {
+        triggers[uid] = nil
+        switch outcome {
+        case .skipped(let reason):
+            skipped[uid] = reason; observed[uid] = nil; failed[uid] = nil
+        case .observed(let change):
+            observed[uid] = change; skipped[uid] = nil; failed[uid] = nil
+        case .failed(let reason):
+            failed[uid] = reason; skipped[uid] = nil
+        case .inSync, .written, .absent:
+            skipped[uid] = nil; observed[uid] = nil; failed[uid] = nil
+        }
+        record(uid, outcome, userID: userID ?? userOfUID[uid])
+        if let callbacks = watchers.removeValue(forKey: uid) {
+            for callback in callbacks { callback(uid, outcome) }
+        }
+    }
+
+    /// Persists the outcome when its state changed (an audit of members in sync writes nothing).
+    private func record(_ uid: Snowflake, _ outcome: SettleOutcome, userID: Int64?) {
+        let state: EnforcementRecord.State
+        let reason: String?
+        switch outcome {
+        case .inSync, .written: state = .ok; reason = nil
+        case .skipped(let text): state = .skipped; reason = text
+        case .failed(let text): state = .failed; reason = text
+        case .observed(let text): state = .observed; reason = text
+        case .absent: return
+        }
+        guard userID != nil || state != .ok else { return }
+        if lastRecorded[uid] == state, state == .ok { return }
+        lastRecorded[uid] = state
+        let store = self.store
+        let outcomeRecord = EnforcementOutcome(userID: userID, discordUID: uid, state: state, reason: reason)
+        Task { _ = try? await store.recordEnforcement(outcomeRecord) }
+    }
+
+    /// What `/api/status` shows of enforcement.
+    public func status() -> EnforcementStatus {
+        EnforcementStatus(
+            linkedUsers: userOfUID.count,
+            pendingWrites: pendingWrites,
+            skipped: skipped.map { SkippedMember(userID: userOfUID[$0.key], discordUID: $0.key, reason: $0.value) }
+                + reportedUnlinked.map { SkippedMember(userID: nil, discordUID: $0, reason: "unlinked_member") },
+            observed: observed.map { ObservedChange(userID: userOfUID[$0.key], discordUID: $0.key, change: $0.value) },
+            failed: failed.map { SkippedMember(userID: userOfUID[$0.key], discordUID: $0.key, reason: $0.value) })
+    }
+
+    // MARK: - Derived state
+
+    private func invalidatePlanner() {
+        plannerCache = nil
+        unlinkedCache = nil
+    }
+
+    private func planner() -> MemberPlanner? {
+        if let plannerCache { return plannerCache }
+        guard let ownerID = guild.ownerID, guild.everyoneRole != nil else { return nil }
+        let planner = MemberPlanner(roles: guild.roles, guildID: configuration.guildID, ownerID: ownerID,
+                                    botHighestRole: guild.botHighestRole, reservedGroupNames: reservedNames,
+                                    config: configuration.roleSync)
+        plannerCache = planner
+        return planner
+    }
+
+    private func unlinkedMembers() -> UnlinkedMembers? {
+        if let unlinkedCache { return unlinkedCache }
+        guard let planner = planner() else { return nil }
+        let unlinked = UnlinkedMembers(index: planner.index, authRoleNames: authRoleNames, ownerID: planner.ownerID)
+        unlinkedCache = unlinked
+        return unlinked
+    }
+
+    /// The member's roles and nick: the cache, or what a just-completed write made them until its echo arrives.
+    private func currentState(of uid: Snowflake, member: GuildState.Member, now: C.Instant) -> (roles: [Snowflake], nick: String?) {
+        if let hope = expected[uid], now < hope.until { return (Array(hope.roles), hope.nick) }
+        return (member.roleIDs, member.nick)
+    }
+
+    /// Re-evaluates the bot's standing alerts from the cache.
+    private func checkStanding() {
+        guard guild.availability == .available, let botUser = guild.botUser, guild.member(botUser.id) != nil else { return }
+        let above = guild.rolesAboveBot
+        hooks.alert(.botRoleNotTop, "", above.isEmpty ? nil : AlertCondition(
+            message: "roles rank above the bot's highest role: \(above.prefix(5).map { "\"\($0.name)\"" }.joined(separator: ", ")); drag the bot's role to the top",
+            details: ["roles": .array(above.map { .string($0.name) })]))
+
+        var missing = Set(guild.missingBotPermissions())
+        if !configuration.roleSync.syncNames { missing.remove("MANAGE_NICKNAMES") }
+        let missingNames = missing.sorted()
+        hooks.alert(.missingPermissions, "", missingNames.isEmpty ? nil : AlertCondition(
+            message: "the bot lacks \(missingNames.joined(separator: ", "))",
+            details: ["missing": .array(missingNames.map { .string($0) })]))
+
+        if let planner = planner() {
+            let authNames = AuthRoleNames(records: users.values)
+            let unmanageable = guild.roles.filter { role in
+                guard let facts = planner.index.facts(role.id) else { return false }
+                return !facts.managed && !facts.manageable && authNames.contains(facts.name)
+            }
+            if unmanageable.isEmpty {
+                hooks.alert(.rolesUnmanageable, "", nil)
+            } else {
+                let ids = Set(unmanageable.map(\.id))
+                var affected = 0
+                guild.forEachMember { member in if member.roleIDs.contains(where: ids.contains) { affected += 1 } }
+                hooks.alert(.rolesUnmanageable, "", AlertCondition(
+                    message: "\(unmanageable.count) Auth-managed role(s) rank at or above the bot and cannot be managed: \(unmanageable.prefix(5).map { "\"\($0.name)\"" }.joined(separator: ", ")); \(affected) member(s) affected",
+                    details: ["roles": .array(unmanageable.map { .string($0.name) }), "members_affected": .number(Double(affected))]))
+            }
+        }
+    }
+}
+
+enum SkipReasonText {
+    static let roleFight = "role_fight"
+}
+
+/// Enforcement's part of `/api/status`.
+public struct EnforcementStatus: Sendable, Hashable {
+    public var linkedUsers: Int
+    public var pendingWrites: Int
+    public var skipped: [SkippedMember]
+    public var observed: [ObservedChange]
+    public var failed: [SkippedMember]
+}
+
+/// A FIFO of member ids without duplicates.
+struct MemberQueue: Sendable {
+    private var items: [Snowflake] = []
+    private var head = 0
+    private var members: Set<Snowflake> = []
+
+    var count: Int { members.count }
+
+    mutating func append(_ id: Snowflake) {
+        guard members.insert(id).inserted else { return }
+        items.append(id)
+    }
+
+    mutating func popFirst() -> Snowflake? {
+        while head < items.count {
+            let id = items[head]
+            head += 1
+            if head > 1024, head * 2 > items.count { items.removeFirst(head); head = 0 }
+            if members.remove(id) != nil { return id }
+        }
+        return nil
+    }
+
+    mutating func removeAll() {
+        items.removeAll()
+        head = 0
+        members.removeAll()
+    }
+}

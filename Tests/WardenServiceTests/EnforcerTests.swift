@@ -1,0 +1,362 @@
+import AuthStore
+import Clocks
+import DiscordModels
+import DiscordREST
+import Foundation
+import GuildState
+import RoleSync
+import Testing
+@testable import WardenService
+
+/// A guild writer that records each write and, like Discord, echoes it back as a gateway event.
+actor RecordingWriter: GuildWriter {
+    enum Write: Equatable {
+        case add(user: Snowflake, role: Snowflake)
+        case remove(user: Snowflake, role: Snowflake)
+        case modify(user: Snowflake, roles: [Snowflake]?, nick: String?)
+        case kick(Snowflake)
+        case create(String)
+    }
+
+    private(set) var writes: [Write] = []
+    private(set) var reasons: [String] = []
+    var echo: (@Sendable (GatewayDispatch) async -> Void)?
+    var members: [Snowflake: GuildMember] = [:]
+    var failNext: DiscordRESTError?
+    private var nextRoleID: UInt64 = 900
+    private var waiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    let guildID: Snowflake
+
+    init(guildID: Snowflake) { self.guildID = guildID }
+
+    func setEcho(_ echo: @escaping @Sendable (GatewayDispatch) async -> Void) { self.echo = echo }
+    func setMember(_ member: GuildMember) { members[member.user!.id] = member }
+    func failNextWrite(with error: DiscordRESTError) { failNext = error }
+
+    /// Waits until at least `count` writes were made (no sleeping: resumed by the write itself).
+    func waitForWrites(_ count: Int) async {
+        if writes.count >= count { return }
+        await withCheckedContinuation { waiters.append((count, $0)) }
+    }
+
+    private func record(_ write: Write, _ reason: String) throws {
+        if let error = failNext { failNext = nil; notify(); throw error }
+        writes.append(write)
+        reasons.append(reason)
+    }
+
+    private func notify() {
+        let ready = waiters.filter { writes.count >= $0.count }
+        waiters.removeAll { writes.count >= $0.count }
+        for waiter in ready { waiter.continuation.resume() }
+    }
+
+    private func echoMember(_ user: Snowflake, _ change: (inout GuildMember) -> Void) async {
+        guard var member = members[user] else { return }
+        change(&member)
+        members[user] = member
+        await echo?(.guildMemberUpdate(GuildMemberEvent(guildID: guildID, member: member)))
+    }
+
+    func addRole(_ role: Snowflake, to user: Snowflake, reason: String) async throws {
+        try record(.add(user: user, role: role), reason)
+        await echoMember(user) { if !$0.roles.contains(role) { $0.roles.append(role) } }
+        notify()
+    }
+
+    func removeRole(_ role: Snowflake, from user: Snowflake, reason: String) async throws {
+        try record(.remove(user: user, role: role), reason)
+        await echoMember(user) { $0.roles.removeAll { $0 == role } }
+        notify()
+    }
+
+    func modifyMember(_ user: Snowflake, roles: [Snowflake]?, nick: String?, reason: String) async throws {
+        try record(.modify(user: user, roles: roles, nick: nick), reason)
+        await echoMember(user) { member in
+            if let roles { member.roles = roles }
+            if let nick { member.nick = nick }
+        }
+        notify()
+    }
+
+    func kick(_ user: Snowflake, reason: String) async throws {
+        try record(.kick(user), reason)
+        if let member = members.removeValue(forKey: user) {
+            await echo?(.guildMemberRemove(GuildMemberRemove(guildID: guildID, user: member.user!)))
+        }
+        notify()
+    }
+
+    func createRole(named name: String, reason: String) async throws -> Role {
+        try record(.create(name), reason)
+        nextRoleID += 1
+        let role = Role(id: Snowflake(nextRoleID), name: name, position: 1)
+        await echo?(.guildRoleCreate(GuildRoleEvent(guildID: guildID, role: role)))
+        notify()
+        return role
+    }
+}
+
+/// Collects alert observations.
+final class AlertLog: Sendable {
+    private let entries = LockedBox<[(AlertKind, String, AlertCondition?)]>([])
+    func record(_ kind: AlertKind, _ subject: String, _ condition: AlertCondition?) {
+        entries.withLock { $0.append((kind, subject, condition)) }
+    }
+    func isOpen(_ kind: AlertKind, subject: String = "") -> Bool {
+        entries.withLock { list in list.last(where: { $0.0 == kind && $0.1 == subject }).map { $0.2 != nil } ?? false }
+    }
+}
+
+final class LockedBox<Value: Sendable>: @unchecked Sendable {
+    // Safe: every access goes through the lock.
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<T>(_ body: (inout Value) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(&value) }
+}
+
+/// A small guild: owner 1, bot 2 (role "Warden" at the top), roles Member, Alpha, Bravo; a managed
+/// Booster role; an "Officers" role above the bot.
+struct Fixture {
+    static let guildID: Snowflake = 100
+    static let owner: Snowflake = 1
+    static let bot: Snowflake = 2
+    static let everyone = Role(id: guildID, name: "@everyone", position: 0, permissions: [])
+    static let officers = Role(id: 201, name: "Officers", position: 20)
+    static let wardenRole = Role(id: 202, name: "Warden", position: 10, permissions: .wardenRequired, managed: true,
+                                 tags: RoleTags(botID: bot))
+    static let member = Role(id: 203, name: "Member", position: 3)
+    static let alpha = Role(id: 204, name: "Alpha", position: 2)
+    static let bravo = Role(id: 205, name: "Bravo", position: 2)
+    static let booster = Role(id: 206, name: "Server Booster", position: 4, managed: true, tags: RoleTags(premiumSubscriber: true))
+
+    static func user(_ id: Int64, groups: [String] = ["Alpha"], state: String = "Member", access: Bool = true) -> AuthUser {
+        AuthUser(id: id, username: "user\(id)", state: state, groups: groups, canAccessDiscord: access,
+                 mainCharacter: MainCharacter(characterID: 9000 + id, characterName: "Pilot \(id)", corporationID: 1,
+                                              corporationName: "Wayne Enterprises", corporationTicker: "WYE"))
+    }
+
+    static func member(_ id: Snowflake, roles: [Snowflake], nick: String? = nil) -> GuildMember {
+        GuildMember(user: User(id: id, username: "m\(id)"), nick: nick, roles: roles)
+    }
+}
+
+/// An enforcer over an in-memory store, a recording writer that echoes, and a test clock.
+struct Harness {
+    let enforcer: Enforcer<TestClock<Duration>>
+    let writer: RecordingWriter
+    let store: AuthStore
+    let clock: TestClock<Duration>
+    let alerts: AlertLog
+
+    static func make(enforce: Bool = true, syncNames: Bool = false, fightLimit: Int = 5,
+                     members: [GuildMember], users: [(AuthUser, Snowflake?)]) async throws -> Harness {
+        let store = try AuthStore.inMemory()
+        for (user, uid) in users {
+            _ = try await store.upsert(AuthUserImport(user: user, discordUID: uid))
+        }
+        let clock = TestClock<Duration>()
+        let writer = RecordingWriter(guildID: Fixture.guildID)
+        let alerts = AlertLog()
+        let configuration = EnforcerConfiguration(guildID: Fixture.guildID, enforce: enforce,
+                                                  roleSync: RoleSyncConfig(syncNames: syncNames), fightLimit: fightLimit)
+        let enforcer = Enforcer(configuration: configuration, store: store, writer: writer, clock: clock,
+                                hooks: EnforcerHooks(alert: { alerts.record($0, $1, $2) }))
+        await writer.setEcho { dispatch in await enforcer.apply(dispatch) }
+        try await enforcer.load()
+        let botMember = Fixture.member(Fixture.bot, roles: [Fixture.wardenRole.id])
+        for member in members + [botMember] { await writer.setMember(member) }
+
+        await enforcer.apply(.ready(Ready(user: User(id: Fixture.bot, username: "Warden", discriminator: "1234", bot: true),
+                                          guilds: [UnavailableGuild(id: Fixture.guildID, unavailable: true)],
+                                          sessionID: "s", resumeGatewayURL: "ws://127.0.0.1")))
+        let guild = Guild(id: Fixture.guildID, name: "Test", ownerID: Fixture.owner,
+                          roles: [Fixture.everyone, Fixture.officers, Fixture.wardenRole, Fixture.member, Fixture.alpha,
+                                  Fixture.bravo, Fixture.booster],
+                          members: [botMember], memberCount: members.count + 1)
+        await enforcer.apply(.guildCreate(guild))
+        await enforcer.beginMemberFill(nonce: "n")
+        await enforcer.apply(.guildMembersChunk(GuildMembersChunk(guildID: Fixture.guildID, members: members + [botMember],
+                                                                  chunkIndex: 0, chunkCount: 1, nonce: "n")))
+        return Harness(enforcer: enforcer, writer: writer, store: store, clock: clock, alerts: alerts)
+    }
+
+    /// Waits until the enforcer has nothing queued or in flight.
+    func settled() async { await enforcer.idle() }
+}
+
+@Suite struct EnforcerTests {
+    @Test func theAuditAfterTheFillFixesAWrongMemberOnceAndItsEchoCausesNoFurtherWrite() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.writer.waitForWrites(1)
+        await h.settled()
+        #expect(await h.writer.writes == [.add(user: 10, role: Fixture.alpha.id)])
+        #expect(await h.writer.reasons.first?.hasPrefix("Auth: audit") == true)
+        #expect(await h.enforcer.withGuild { $0.member(10)?.roleIDs.sorted() } == [Fixture.member.id, Fixture.alpha.id].sorted())
+    }
+
+    @Test func aManualEditIsRevertedAtOnceWithAReasonThatSaysSo() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.settled()
+        #expect(await h.writer.writes.isEmpty, "an in-sync member gets no write")
+
+        // A moderator removes Alpha and adds Bravo by hand.
+        await h.writer.setMember(Fixture.member(10, roles: [Fixture.member.id, Fixture.bravo.id]))
+        await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID,
+            member: Fixture.member(10, roles: [Fixture.member.id, Fixture.bravo.id]))))
+        await h.writer.waitForWrites(1)
+        await h.settled()
+        let writes = await h.writer.writes
+        #expect(writes == [.modify(user: 10, roles: [Fixture.member.id, Fixture.alpha.id], nick: nil)]
+            || writes == [.modify(user: 10, roles: [Fixture.alpha.id, Fixture.member.id], nick: nil)])
+        #expect(await h.writer.reasons.first?.hasPrefix("Auth: reverting manual role edit") == true)
+    }
+
+    @Test func managedRolesStayInAPatch() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.booster.id, Fixture.bravo.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.writer.waitForWrites(1)
+        await h.settled()
+        guard case .modify(_, let roles?, _) = await h.writer.writes.first else { Issue.record("expected a PATCH"); return }
+        #expect(Set(roles) == [Fixture.booster.id, Fixture.member.id, Fixture.alpha.id])
+    }
+
+    @Test func observeOnlyWritesNothingAndListsThePlannedChange() async throws {
+        let h = try await Harness.make(enforce: false, members: [Fixture.member(10, roles: [])],
+                                       users: [(Fixture.user(42, groups: ["Alpha", "Charlie"]), 10)])
+        await h.settled()
+        #expect(await h.writer.writes.isEmpty)
+        let status = await h.enforcer.status()
+        #expect(status.observed.count == 1)
+        #expect(status.observed.first?.userID == 42)
+        #expect(status.observed.first?.change.contains("Alpha") == true)
+        #expect(status.observed.first?.change.contains("create roles \"Charlie\"") == true)
+    }
+
+    @Test func theOwnerIsSkippedWithItsReason() async throws {
+        let h = try await Harness.make(members: [Fixture.member(Fixture.owner, roles: [])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), Fixture.owner)])
+        await h.settled()
+        #expect(await h.writer.writes.isEmpty)
+        #expect(await h.enforcer.status().skipped.map(\.reason) == ["owner"])
+    }
+
+    @Test func aUserWithoutAccessIsKickedUnlinkedAndNotified() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id])],
+                                       users: [(Fixture.user(42, access: false), 10)])
+        await h.writer.waitForWrites(1)
+        await h.settled()
+        #expect(await h.writer.writes == [.kick(10)])
+        #expect(try await h.store.discordLink(userID: 42) == nil)
+        #expect(try await h.store.notifications(userID: 42).map(\.kind) == [.accountDisabled])
+    }
+
+    @Test func aLinkedMemberWhoLeavesIsUnlinkedAndNotified() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
+                                       users: [(Fixture.user(42), 10)])
+        await h.settled()
+        await h.enforcer.apply(.guildMemberRemove(GuildMemberRemove(guildID: Fixture.guildID, user: User(id: 10, username: "m10"))))
+        #expect(try await h.store.discordLink(userID: 42) == nil)
+        #expect(try await h.store.notifications(userID: 42).map(\.kind) == [.leftGuild])
+        #expect(try await h.store.user(id: 42) != nil, "the Auth record stays")
+    }
+
+    @Test func aMissingRoleIsCreatedOnceEvenWhenTwoMembersWantIt() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id]),
+                                                 Fixture.member(11, roles: [Fixture.member.id])],
+                                       users: [(Fixture.user(42, groups: ["Charlie"]), 10), (Fixture.user(43, groups: ["Charlie"]), 11)])
+        await h.writer.waitForWrites(3)
+        await h.settled()
+        let writes = await h.writer.writes
+        #expect(writes.filter { $0 == .create("Charlie") }.count == 1)
+        #expect(writes.contains(.add(user: 10, role: 901)))
+        #expect(writes.contains(.add(user: 11, role: 901)))
+    }
+
+    @Test func aFightStopsAfterTheLimitRaisesAnAlertAndAnAuthChangeResumesIt() async throws {
+        let h = try await Harness.make(fightLimit: 2, members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.settled()
+        let stripped = Fixture.member(10, roles: [Fixture.member.id])
+        for round in 1...3 {
+            await h.writer.setMember(stripped)
+            await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: stripped)))
+            if round <= 2 { await h.writer.waitForWrites(round) }
+            await h.settled()
+        }
+        #expect(await h.writer.writes.count == 2, "two corrections, the third undo is left alone")
+        #expect(h.alerts.isOpen(.roleFight, subject: "10"))
+        #expect(await h.enforcer.status().skipped.map(\.reason) == ["role_fight"])
+
+        // Auth changes the user: the fight ends and the member is enforced again.
+        _ = try await h.store.upsert(Fixture.user(42, groups: ["Alpha", "Bravo"]))
+        await h.enforcer.handle(.userChanged(id: 42, revision: 99))
+        await h.writer.waitForWrites(3)
+        await h.settled()
+        #expect(!h.alerts.isOpen(.roleFight, subject: "10"))
+        #expect(await h.writer.writes.count == 3)
+    }
+
+    @Test func aPausedFightResumesAfterAnHour() async throws {
+        let h = try await Harness.make(fightLimit: 1, members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.settled()
+        let stripped = Fixture.member(10, roles: [Fixture.member.id])
+        for round in 1...2 {
+            await h.writer.setMember(stripped)
+            await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: stripped)))
+            if round == 1 { await h.writer.waitForWrites(1) }
+            await h.settled()
+        }
+        #expect(await h.writer.writes.count == 1)
+        await h.clock.advance(by: .seconds(3601))
+        await h.enforcer.housekeeping()
+        await h.writer.waitForWrites(2)
+        #expect(!h.alerts.isOpen(.roleFight, subject: "10"))
+    }
+
+    @Test func aFailedWriteIsRecordedAndRetriedByTheNextAudit() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.settled()
+        await h.writer.failNextWrite(with: .http(DiscordHTTPError(route: "PUT", status: 403,
+            body: DiscordErrorBody(code: .twoFactorRequired, message: "Two factor is required for this operation"))))
+        let stripped = Fixture.member(10, roles: [Fixture.member.id])
+        await h.writer.setMember(stripped)
+        await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: stripped)))
+        await h.settled()
+        #expect(await h.writer.writes.isEmpty)
+        #expect(h.alerts.isOpen(.twoFactorRequired))
+        #expect(await h.enforcer.status().failed.count == 1)
+
+        let report = await h.enforcer.audit(cause: .audit)
+        #expect(report.wrong == 1)
+        await h.writer.waitForWrites(1)
+        #expect(await h.writer.writes == [.add(user: 10, role: Fixture.alpha.id)])
+    }
+
+    @Test func theBotLosingTheTopAndAMissingPermissionRaiseAlerts() async throws {
+        let h = try await Harness.make(members: [], users: [])
+        #expect(h.alerts.isOpen(.botRoleNotTop), "Officers ranks above the bot's role")
+        #expect(!h.alerts.isOpen(.missingPermissions))
+        var weaker = Fixture.wardenRole
+        weaker.permissions = [.manageRoles]
+        await h.enforcer.apply(.guildRoleUpdate(GuildRoleEvent(guildID: Fixture.guildID, role: weaker)))
+        #expect(h.alerts.isOpen(.missingPermissions))
+        var top = Fixture.wardenRole
+        top.position = 30
+        await h.enforcer.apply(.guildRoleUpdate(GuildRoleEvent(guildID: Fixture.guildID, role: top)))
+        #expect(!h.alerts.isOpen(.botRoleNotTop))
+        #expect(!h.alerts.isOpen(.missingPermissions))
+    }
+
+    @Test func unlinkedMembersAreLeftAloneByDefault() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.alpha.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), nil)])
+        await h.settled()
+        #expect(await h.writer.writes.isEmpty)
+    }
+}
