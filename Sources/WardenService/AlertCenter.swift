@@ -12,6 +12,8 @@ public final class AlertCenter<C: Clock>: Sendable where C.Duration == Duration 
     private let logger: Logger
     private let metrics: WardenMetrics?
     private let webhook: AsyncStream<AlertNotice>.Continuation?
+    /// Notices handed to the webhook and not yet sent (or given up on).
+    private let unsent = Locked(0)
 
     /// - Parameters:
     ///   - webhook: where to post notices, or nil.
@@ -24,7 +26,13 @@ public final class AlertCenter<C: Clock>: Sendable where C.Duration == Duration 
         if let webhook {
             let (stream, continuation) = AsyncStream<AlertNotice>.makeStream(bufferingPolicy: .bufferingNewest(1000))
             self.webhook = continuation
-            Task { await webhook.run(stream) }
+            let unsent = self.unsent
+            Task {
+                for await notice in stream {
+                    await webhook.send(notice)
+                    unsent.withLock { $0 -= 1 }
+                }
+            }
         } else {
             self.webhook = nil
         }
@@ -46,6 +54,15 @@ public final class AlertCenter<C: Clock>: Sendable where C.Duration == Duration 
         announce(notices)
     }
 
+    /// Waits (at most `limit`) until every notice was handed to the webhook; used before a fatal exit
+    /// so the operator hears why Warden stopped.
+    public func flush(limit: Duration = .seconds(5)) async {
+        let deadline = ContinuousClock.now.advanced(by: limit)
+        while unsent.withLock({ $0 }) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     public var open: [Alert] { book.withLock { $0.open } }
     public var recent: [Alert] { book.withLock { $0.recent } }
     public func isOpen(_ kind: AlertKind, subject: String = "") -> Bool { book.withLock { $0.isOpen(kind, subject: subject) } }
@@ -63,7 +80,10 @@ public final class AlertCenter<C: Clock>: Sendable where C.Duration == Duration 
             case .resolved:
                 logger.notice("alert resolved: \(alert.kind.rawValue)", metadata: metadata)
             }
-            webhook?.yield(notice)
+            if let webhook {
+                unsent.withLock { $0 += 1 }
+                webhook.yield(notice)
+            }
         }
         metrics?.openAlerts(open.count)
     }
@@ -94,10 +114,6 @@ public struct AlertWebhook: Sendable {
         guard let components = URLComponents(string: url), let host = components.host?.lowercased() else { return false }
         let hosts: Set<String> = ["discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com"]
         return hosts.contains(host) && components.path.hasPrefix("/api/webhooks/")
-    }
-
-    func run(_ notices: AsyncStream<AlertNotice>) async {
-        for await notice in notices { await send(notice) }
     }
 
     /// The body posted for one notice.

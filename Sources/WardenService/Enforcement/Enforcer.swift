@@ -614,6 +614,42 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
 
     // MARK: - Kicks, leaves, profiles
 
+    /// Refreshes the stored Discord username, discriminator and global name of linked users from the
+    /// cache (all of them when `userIDs` is nil). No REST call. Returns how many changed.
+    public func refreshStoredProfiles(userIDs: [Int64]?) async -> Int {
+        var accounts: [User] = []
+        for (uid, userID) in userOfUID where userIDs?.contains(userID) ?? true {
+            if let member = guild.member(uid) { accounts.append(member.user) }
+        }
+        guard !accounts.isEmpty else { return 0 }
+        return (try? await store.updateDiscordProfiles(accounts)) ?? 0
+    }
+
+    /// Deactivates a user's Discord account (SPEC 1.9): kicks the member if it is in the guild, then
+    /// unlinks. Returns false when the user had no link. Throws when Discord refused the kick (the link
+    /// is kept then, so the operator can see and retry).
+    public func deactivate(userID: Int64, reason: String, notify: Bool) async throws -> Bool {
+        guard let uid = uidOfUser[userID] else {
+            return try await store.unlink(.user(userID)) != nil
+        }
+        if guild.contains(member: uid) {
+            kicking.insert(uid)
+            defer { kicking.remove(uid) }
+            do {
+                try await writer.kick(uid, reason: reason)
+            } catch DiscordRESTError.unknownMember {
+                // Already gone.
+            }
+        }
+        _ = try await store.unlink(.user(userID), notification: notify ? (
+            kind: .accountDisabled,
+            message: "Your Discord account was disabled automatically by Auth. If you think this was a mistake, please contact an admin."
+        ) : nil)
+        forgetLink(uid)
+        logger.info("Discord account deactivated", metadata: ["discord_uid": "\(uid)", "user_id": "\(userID)"])
+        return true
+    }
+
     private func kick(_ uid: Snowflake, userID: Int64?, reason: String, notify: Bool) async {
         kicking.insert(uid)
         defer { kicking.remove(uid) }
