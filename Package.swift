@@ -71,6 +71,8 @@ let package = Package(
         .testTarget(name: "GuildStateTests", dependencies: ["GuildState", "DiscordModels"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState",
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
         ]),
         .testTarget(name: "wardenTests", dependencies: ["warden", "WardenConfig", "WardenLogging"]),
     ],
