@@ -93,7 +93,10 @@ final class LWSConnection: WebSocketConnection {
         }
     }
 
+    /// Codes that may not appear in a close frame (1004-1006, 1015, below 1000, above 4999) are sent as 1000.
     func close(code: UInt16) {
+        let sendable = (1000...1003).contains(code) || (1007...1014).contains(code) || (3000...4999).contains(code)
+        let code = sendable ? code : 1000
         state.withLock { state in
             switch state.phase {
             case .connecting, .open:

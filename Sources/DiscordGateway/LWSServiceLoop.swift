@@ -114,7 +114,7 @@ final class LWSServiceLoop {
             connectInfo.alpn = UnsafePointer(cString("http/1.1"))
         }
         if lws_client_connect_via_info(&connectInfo) == nil, !finished {
-            errorText = errorText ?? "could not start connecting to \(endpoint.hostHeader)"
+            errorText = errorText ?? "could not start connecting (unknown host?)"
             finish()
         }
     }
@@ -247,14 +247,15 @@ final class LWSServiceLoop {
         stop = true
         if let context { lws_cancel_service(context) }
 
-        let connectFailure: String
+        let why: String
         if let errorText {
-            connectFailure = errorText
+            why = errorText
         } else if startedAt.duration(to: .now) >= .seconds(Int(settings.handshakeTimeoutSeconds)) {
-            connectFailure = "no WebSocket handshake within \(settings.handshakeTimeoutSeconds) s"
+            why = "no WebSocket handshake within \(settings.handshakeTimeoutSeconds) s"
         } else {
-            connectFailure = "connection closed before the WebSocket handshake completed"
+            why = "connection closed before the WebSocket handshake completed"
         }
+        let connectFailure = "\(settings.endpoint.hostHeader): \(why)"
 
         if let localCloseCode {
             link.end(code: localCloseCode, reason: "closed by this client", connectFailure: connectFailure)

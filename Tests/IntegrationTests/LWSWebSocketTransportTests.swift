@@ -154,6 +154,29 @@ import Testing
         }
     }
 
+    @Test func cancelledEventsConsumerTearsTheConnectionDown() async throws {
+        let (serverSawEnd, serverSawEndSink) = AsyncStream.makeStream(of: Void.self)
+        try await withServer(script: { peer in
+            defer { serverSawEndSink.yield() }
+            for try await message in peer.messages() {
+                guard case .text(let text) = message else { continue }
+                try await peer.outbound.write(.text(text))
+            }
+        }) { server in
+            let connection = try await transport.connect(to: "ws://127.0.0.1:\(server.port)/")
+            connection.send(text: Array("ping".utf8))
+            let consumer = Task {
+                for await event in connection.events {
+                    if case .message = event { continue }
+                }
+            }
+            consumer.cancel()
+            await consumer.value
+            var ends = serverSawEnd.makeAsyncIterator()
+            #expect(await ends.next() != nil)
+        }
+    }
+
     @Test func refusedPortThrows() async throws {
         let socket = try LWSTestSilentSocket.refusing()
         try await withLWSTestDeadline {
@@ -194,10 +217,7 @@ import Testing
     @Test func tlsWithOurCAConnectsAndWithoutItIsRefused() async throws {
         let authority = try LWSTestCertificateAuthority.make()
         defer { authority.remove() }
-        let tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(authority.serverCertificateFile).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: authority.serverKeyFile, format: .pem))
-        )
+        let tls = try Self.serverTLS(certificate: authority.serverCertificateFile, key: authority.serverKeyFile)
         try await withServer(tls: tls, script: { peer in
             for try await message in peer.messages() {
                 guard case .text(let text) = message else { continue }
@@ -217,9 +237,25 @@ import Testing
             await #expect(throws: WebSocketConnectError.self) {
                 _ = try await transport.connect(to: "wss://localhost:\(server.port)/")
             }
-            // Hostname check: the certificate names localhost, not 127.0.0.1.
+            // The certificate names localhost, not the address 127.0.0.1.
             await #expect(throws: WebSocketConnectError.self) {
                 _ = try await trusting.connect(to: "wss://127.0.0.1:\(server.port)/")
+            }
+        }
+    }
+
+    @Test func tlsCertificateForAnotherHostNameIsRefused() async throws {
+        let authority = try LWSTestCertificateAuthority.make()
+        defer { authority.remove() }
+        let elsewhere = try authority.issue(dnsName: "gateway.elsewhere.invalid", as: "elsewhere")
+        let tls = try Self.serverTLS(certificate: elsewhere.certificate, key: elsewhere.key)
+        try await withServer(tls: tls, script: { peer in
+            for try await _ in peer.messages() {}
+        }) { server in
+            let trusting = LWSWebSocketTransport(
+                caFile: authority.caFile, connectTimeout: .seconds(5), handshakeTimeout: .seconds(5))
+            await #expect(throws: WebSocketConnectError.self) {
+                _ = try await trusting.connect(to: "wss://localhost:\(server.port)/")
             }
         }
     }
@@ -247,6 +283,13 @@ import Testing
             throw error
         }
         await server.stop()
+    }
+
+    private static func serverTLS(certificate: String, key: String) throws -> TLSConfiguration {
+        TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+        )
     }
 
     /// Bytes that differ from position to position, so a lost, doubled or misplaced piece shows.

@@ -13,25 +13,32 @@ struct LWSTestCertificateAuthority {
             .appendingPathComponent("warden-lws-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let authority = LWSTestCertificateAuthority(folder: folder)
+        try authority.openssl(["req", "-x509"] + Self.newKey + [
+            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Warden Test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        ])
+        _ = try authority.issue(dnsName: "localhost", as: "server")
+        return authority
+    }
+
+    /// Issues a server certificate for `dnsName` signed by this CA; returns the certificate and key files.
+    func issue(dnsName: String, as name: String) throws -> (certificate: String, key: String) {
         try Data("""
-            subjectAltName=DNS:localhost
+            subjectAltName=DNS:\(dnsName)
             basicConstraints=CA:FALSE
             keyUsage=digitalSignature
             extendedKeyUsage=serverAuth
 
-            """.utf8).write(to: folder.appendingPathComponent("server.ext"))
-        let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try authority.openssl(["req", "-x509"] + curve + [
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Warden Test CA",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            """.utf8).write(to: folder.appendingPathComponent("\(name).ext"))
+        try openssl(["req"] + Self.newKey + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=\(dnsName)"])
+        try openssl([
+            "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "\(name).pem", "-days", "2", "-extfile", "\(name).ext",
         ])
-        try authority.openssl(["req"] + curve + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"])
-        try authority.openssl([
-            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "2", "-extfile", "server.ext",
-        ])
-        return authority
+        return (folder.appendingPathComponent("\(name).pem").path, folder.appendingPathComponent("\(name).key").path)
     }
+
+    private static let newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
 
     func remove() {
         try? FileManager.default.removeItem(at: folder)
