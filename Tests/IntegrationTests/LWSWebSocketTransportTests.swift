@@ -61,6 +61,22 @@ import Testing
         }
     }
 
+    @Test func messageOverTheLimitClosesWith1009() async throws {
+        try await withServer(script: { peer in
+            try await peer.outbound.write(.binary(ByteBuffer(bytes: [UInt8](repeating: 1, count: 1000))))
+            try await peer.outbound.write(.binary(ByteBuffer(bytes: [UInt8](repeating: 2, count: 1001))))
+            for try await _ in peer.messages() {}
+        }) { server in
+            let strict = LWSWebSocketTransport(connectTimeout: .seconds(5), handshakeTimeout: .seconds(5), maxMessageBytes: 1000)
+            let connection = try await strict.connect(to: "ws://127.0.0.1:\(server.port)/")
+            var events = connection.events.makeAsyncIterator()
+            #expect(await events.next() == .message([UInt8](repeating: 1, count: 1000), binary: true))
+            #expect(await events.next() == .closed(code: nil, reason: "message larger than 1000 bytes"))
+            var codes = server.clientCloseCodes.makeAsyncIterator()
+            #expect(await codes.next() == 1009)
+        }
+    }
+
     @Test func sendsFromConcurrentTasksArriveInOrderPerTask() async throws {
         let tasks = 8
         let perTask = 100
@@ -123,6 +139,17 @@ import Testing
             #expect(await codes.next() == 4000)
             #expect(await events.next() == .closed(code: 4000, reason: "closed by this client"))
             #expect(await events.next() == nil)
+        }
+    }
+
+    @Test func closeCodeReservedForLocalUseGoesOutAs1000() async throws {
+        try await withServer(script: { peer in
+            for try await _ in peer.messages() {}
+        }) { server in
+            let connection = try await transport.connect(to: "ws://127.0.0.1:\(server.port)/")
+            connection.close(code: 1006)
+            var codes = server.clientCloseCodes.makeAsyncIterator()
+            #expect(await codes.next() == 1000)
         }
     }
 
