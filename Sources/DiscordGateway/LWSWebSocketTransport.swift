@@ -48,7 +48,7 @@ public struct LWSWebSocketTransport: WebSocketTransport {
                 let loop = LWSServiceLoop(link: connection, settings: settings)
                 withExtendedLifetime(loop) { loop.run() }
             }
-            thread.name = "lws \(endpoint.hostHeader)"
+            thread.name = "lws-websocket"
             thread.start()
         }
         return connection

@@ -211,7 +211,7 @@ import Testing
                 _ = try await transport.connect(to: "ws://127.0.0.1:\(socket.port)/")
             }
         }
-        _ = socket
+        withExtendedLifetime(socket) {}
     }
 
     @Test func unansweredHandshakeThrowsAfterTheTimeout() async throws {
@@ -222,18 +222,23 @@ import Testing
                 _ = try await impatient.connect(to: "ws://127.0.0.1:\(socket.port)/")
             }
         }
-        _ = socket
+        withExtendedLifetime(socket) {}
     }
 
-    @Test func cancellingConnectStopsIt() async throws {
+    @Test func cancellingConnectDuringTheHandshakeStopsItAndHangsUp() async throws {
         let socket = try LWSTestSilentSocket.mute()
+        let (requests, hangUps) = socket.watchOneClient()
         let patient = LWSWebSocketTransport(handshakeTimeout: .seconds(300))
         try await withLWSTestDeadline {
             let attempt = Task { try await patient.connect(to: "ws://127.0.0.1:\(socket.port)/") }
+            var requestsIterator = requests.makeAsyncIterator()
+            #expect(await requestsIterator.next() != nil, "the upgrade request should arrive")
             attempt.cancel()
             await #expect(throws: CancellationError.self) { _ = try await attempt.value }
+            var hangUpsIterator = hangUps.makeAsyncIterator()
+            #expect(await hangUpsIterator.next() != nil, "the client should close its socket")
         }
-        _ = socket
+        withExtendedLifetime(socket) {}
     }
 
     @Test(arguments: ["http://127.0.0.1:1/", "ftp://127.0.0.1/", "127.0.0.1:80", "ws://", "wss://user:pw@host/"])

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// A TCP socket on 127.0.0.1 with an ephemeral port that never speaks, for connection-failure tests.
 final class LWSTestSilentSocket: Sendable {
@@ -56,7 +57,41 @@ final class LWSTestSilentSocket: Sendable {
         port = Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// On a `mute()` socket: accepts one connection on a thread of its own, never answers it, and
+    /// reports when the client's first bytes arrived and when the client closed the connection.
+    func watchOneClient() -> (requests: AsyncStream<Void>, hangUps: AsyncStream<Void>) {
+        let (requests, requestSink) = AsyncStream.makeStream(of: Void.self)
+        let (hangUps, hangUpSink) = AsyncStream.makeStream(of: Void.self)
+        let listener = descriptor
+        let thread = Thread {
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else {
+                requestSink.finish()
+                hangUpSink.finish()
+                return
+            }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            var announced = false
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(client, $0.baseAddress, $0.count) }
+                if count <= 0 { break }
+                if !announced {
+                    announced = true
+                    requestSink.yield()
+                }
+            }
+            close(client)
+            requestSink.finish()
+            hangUpSink.yield()
+            hangUpSink.finish()
+        }
+        thread.start()
+        return (requests, hangUps)
+    }
+
     deinit {
+        // Wakes a thread blocked in accept, then releases the port.
+        shutdown(descriptor, Int32(SHUT_RDWR))
         close(descriptor)
     }
 }
