@@ -12,6 +12,8 @@ import Testing
 
     @Test func textRoundTripsAndBinaryArrivesFlaggedBinary() async throws {
         try await withServer(script: { peer in
+            // Like Discord's Hello: sent as soon as the connection opens, possibly before connect returns.
+            try await peer.outbound.write(.text(#"{"op":10,"d":{"heartbeat_interval":41250}}"#))
             for try await message in peer.messages() {
                 guard case .text(let text) = message else { continue }
                 try await peer.outbound.write(.text(text))
@@ -20,6 +22,7 @@ import Testing
         }) { server in
             let connection = try await transport.connect(to: "ws://127.0.0.1:\(server.port)/?v=10&encoding=json")
             var events = connection.events.makeAsyncIterator()
+            #expect(await events.next() == .message(Array(#"{"op":10,"d":{"heartbeat_interval":41250}}"#.utf8), binary: false))
             connection.send(text: Array(#"{"op":1,"d":null}"#.utf8))
             #expect(await events.next() == .message(Array(#"{"op":1,"d":null}"#.utf8), binary: false))
             #expect(await events.next() == .message(Array(#"{"op":1,"d":null}"#.utf8), binary: true))
