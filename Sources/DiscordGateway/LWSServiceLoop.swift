@@ -139,8 +139,13 @@ final class LWSServiceLoop {
             if link.pendingRequests().write { lws_callback_on_writable(wsi) }
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
             guard isOurs(wsi) else { return 0 }
-            errorText = input.map { describeError(String(cString: $0.assumingMemoryBound(to: CChar.self))) }
+            var text = input.map { describeError(String(cString: $0.assumingMemoryBound(to: CChar.self))) }
                 ?? "connection error"
+            if settings.endpoint.secure, text.contains("SSL") {
+                // lws's text here is OpenSSL's bare error code; the reason is in its log line just before.
+                text += " (TLS handshake failed: untrusted certificate or wrong host name? see the libwebsockets log)"
+            }
+            errorText = text
             finish()
         case LWS_CALLBACK_CLIENT_RECEIVE:
             return receive(wsi: wsi, input: input, length: length)
