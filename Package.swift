@@ -69,7 +69,8 @@ let package = Package(
         ]),
         // The command line.
         .executableTarget(name: "warden", dependencies: [
-            "WardenConfig", "WardenLogging", "DiscordModels", "DiscordREST",
+            "WardenConfig", "WardenLogging", "DiscordModels", "WardenService", "DiscordGateway",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), "DiscordREST",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

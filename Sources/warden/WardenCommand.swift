@@ -10,7 +10,7 @@ struct WardenCommand: ParsableCommand {
             3 a fatal Discord refusal that needs the operator.
             """,
         subcommands: [
-            CheckConfigCommand.self, CallCommand.self, LinkURLCommand.self, AddBotURLCommand.self,
+            RunCommand.self, CheckConfigCommand.self, CallCommand.self, LinkURLCommand.self, AddBotURLCommand.self,
             UsersCommand.self, StatusCommand.self,
         ]
     )

@@ -1,0 +1,81 @@
+import ArgumentParser
+import DiscordGateway
+import DiscordREST
+import Logging
+import ServiceLifecycle
+import WardenConfig
+import WardenLogging
+import WardenService
+
+/// `warden run [--config FILE]`: the daemon. Runs until SIGTERM or SIGINT (exit 0), or until Discord
+/// refuses in a way that needs the operator (gateway 4004, 4010-4014, REST 401): the alert is raised
+/// first, then it exits with 3 and does not reconnect.
+struct RunCommand: WardenSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the daemon: keep the guild's roles and nicknames in line with Auth."
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The configuration file (default: $WARDEN_CONFIG, then ./config.json).", valueName: "file"))
+    var config: String?
+
+    func execute(in context: CommandContext) async -> Int32 {
+        let path = WardenConfiguration.configurationPath(explicit: config, environment: context.environment)
+        let configuration: WardenConfiguration
+        do {
+            configuration = try WardenConfiguration.load(path: path, environment: context.environment, readFile: context.readFile)
+        } catch {
+            context.standardError("warden: bad configuration (\(path)):")
+            for issue in error.issues { context.standardError("  \(issue)") }
+            return ExitStatus.badConfiguration
+        }
+
+        let redactor = Redactor(secrets: configuration.secrets.map(\.revealed))
+        LoggingBootstrap.bootstrap(level: configuration.log.level.swiftLogLevel,
+                                   format: configuration.log.format == .json ? .json : .text, redactor: redactor)
+        let logger = Logger(label: "warden")
+
+        let transports: DaemonTransports
+        do {
+            transports = DaemonTransports(
+                webSocket: LWSWebSocketTransport(caFile: configuration.discord.caFile),
+                http: try CurlHTTPTransport(configuration: .init(caFile: configuration.discord.caFile)))
+        } catch {
+            logger.critical("cannot start the network transports", metadata: ["error": "\(error)"])
+            return ExitStatus.runtimeFailure
+        }
+
+        let daemon = WardenDaemon(configuration: configuration, transports: transports)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: daemon)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("warden stopped on an error", metadata: ["error": "\(error)"])
+            return ExitStatus.runtimeFailure
+        }
+        switch daemon.outcome {
+        case .fatal(let kind, let message):
+            logger.critical("fatal: \(kind.rawValue): \(message); exiting with 3 (needs the operator)")
+            return ExitStatus.fatalDiscordRefusal
+        case .stopped, nil:
+            return ExitStatus.success
+        }
+    }
+}
+
+extension WardenConfiguration.Log.Level {
+    var swiftLogLevel: Logger.Level {
+        switch self {
+        case .trace: .trace
+        case .debug: .debug
+        case .info: .info
+        case .notice: .notice
+        case .warning: .warning
+        case .error: .error
+        case .critical: .critical
+        }
+    }
+}
