@@ -94,6 +94,7 @@ let package = Package(
         .testTarget(name: "RoleSyncTests", dependencies: ["RoleSync", "AuthStore", "DiscordModels"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState",
+            "WardenService", "WardenConfig", "AuthStore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
