@@ -37,76 +37,64 @@ extension JSONScanner {
         try beginArray()
         var result: [Snowflake] = []
         var first = true
-        while try nextElement(&first) { result.append(try readSnowflake()) }
+        while try nextElement(&first) {
+            if result.isEmpty { result.reserveCapacity(4) }
+            result.append(try readSnowflake())
+        }
         return result
     }
 
     // MARK: Users and members
 
-    /// `User`: id and username required; discriminator defaults to "0", bot to false.
+    /// `User`: id and username required; discriminator defaults to "0", bot to false. Fields are
+    /// written in place (absent and null leave the defaults).
     mutating func readUser() throws(Failure) -> User {
         let start = position
         try beginObject()
-        var id: Snowflake?, username: String?, discriminator: String?, globalName: String?, bot: Bool?
+        var user = User(id: 0, username: "")
         var seen: UInt32 = 0
         var first = true
         while let key = try nextKey(&first) {
             if key.is("id") {
-                if claim(0, &seen) { id = try readSnowflake(); continue }
+                if claim(0, &seen) { user.id = try readSnowflake(); continue }
             } else if key.is("username") {
-                if claim(1, &seen) { username = try readString(); continue }
+                if claim(1, &seen) { user.username = try readString(); continue }
             } else if key.is("discriminator") {
-                if claim(2, &seen) { discriminator = try readOptionalString(); continue }
+                if claim(2, &seen) { user.discriminator = try readOptionalString() ?? "0"; continue }
             } else if key.is("global_name") {
-                if claim(3, &seen) { globalName = try readOptionalString(); continue }
+                if claim(3, &seen) { user.globalName = try readOptionalString(); continue }
             } else if key.is("bot") {
-                if claim(4, &seen) { bot = try readOptionalBool(); continue }
+                if claim(4, &seen) { user.bot = try readOptionalBool() ?? false; continue }
             }
             try skipValue()
         }
-        guard let id else { throw missing("id", at: start) }
-        guard let username else { throw missing("username", at: start) }
-        return User(id: id, username: username, discriminator: discriminator ?? "0", globalName: globalName,
-                    bot: bot ?? false)
+        guard seen & 0b01 != 0 else { throw missing("id", at: start) }
+        guard seen & 0b10 != 0 else { throw missing("username", at: start) }
+        return user
     }
 
     mutating func readOptionalUser() throws(Failure) -> User? {
         try consumeNull() ? nil : try readUser()
     }
 
-    /// The fields of a `GuildMember`, read one key at a time so that events that put more keys
-    /// in the same object (`guild_id` in GUILD_MEMBER_ADD/UPDATE) can share the loop.
-    struct MemberFields {
-        var user: User?
-        var nick: String?
-        var roles: [Snowflake]?
-        var joinedAt: String?
-        var pending: Bool?
-        var flags: Int?
-        var seen: UInt32 = 0
-
-        var member: GuildMember {
-            GuildMember(user: user, nick: nick, roles: roles ?? [], joinedAt: joinedAt, pending: pending ?? false,
-                        flags: flags ?? 0)
-        }
-    }
-
-    /// Reads the value of `key` into `fields` if it is a member field; false if it is not one
-    /// (the value is then still to be read or skipped).
+    /// Reads the value of `key` into `member` if it is a member field; false if it is not one
+    /// (the value is then still to be read or skipped). Fields are written in place, so absent and
+    /// null leave `GuildMember`'s defaults (no roles, not pending, flags 0). Shared with the events
+    /// that put more keys in the member's object (`guild_id` in GUILD_MEMBER_ADD/UPDATE).
     @inline(__always)
-    mutating func readMemberField(_ key: JSONKey, into fields: inout MemberFields) throws(Failure) -> Bool {
+    mutating func readMemberField(_ key: JSONKey, into member: inout GuildMember, seen: inout UInt32) throws(Failure) -> Bool {
         if key.is("user") {
-            if claim(0, &fields.seen) { fields.user = try readOptionalUser() } else { try skipValue() }
+            if claim(0, &seen) { member.user = try readOptionalUser() } else { try skipValue() }
         } else if key.is("roles") {
-            if claim(1, &fields.seen) { fields.roles = try consumeNull() ? nil : try readSnowflakes() } else { try skipValue() }
+            if claim(1, &seen) { member.roles = try consumeNull() ? [] : try readSnowflakes() } else { try skipValue() }
         } else if key.is("nick") {
-            if claim(2, &fields.seen) { fields.nick = try readOptionalString() } else { try skipValue() }
+            if claim(2, &seen) { member.nick = try readOptionalString() } else { try skipValue() }
         } else if key.is("joined_at") {
-            if claim(3, &fields.seen) { fields.joinedAt = try readOptionalString() } else { try skipValue() }
+            if claim(3, &seen) { member.joinedAt = try readOptionalString() } else { try skipValue() }
         } else if key.is("pending") {
-            if claim(4, &fields.seen) { fields.pending = try readOptionalBool() } else { try skipValue() }
+            if claim(4, &seen) { member.pending = try readOptionalBool() ?? false } else { try skipValue() }
         } else if key.is("flags") {
-            if claim(5, &fields.seen) { fields.flags = try readOptionalInt() } else { try skipValue() }
+            if claim(5, &seen) { member.flags = try readOptionalInt() ?? 0 } else { try skipValue() }
         } else {
             return false
         }
@@ -115,19 +103,23 @@ extension JSONScanner {
 
     mutating func readMember() throws(Failure) -> GuildMember {
         try beginObject()
-        var fields = MemberFields()
+        var member = GuildMember(user: nil)
+        var seen: UInt32 = 0
         var first = true
         while let key = try nextKey(&first) {
-            if try !readMemberField(key, into: &fields) { try skipValue() }
+            if try !readMemberField(key, into: &member, seen: &seen) { try skipValue() }
         }
-        return fields.member
+        return member
     }
 
     mutating func readMembers() throws(Failure) -> [GuildMember] {
         try beginArray()
         var result: [GuildMember] = []
         var first = true
-        while try nextElement(&first) { result.append(try readMember()) }
+        while try nextElement(&first) {
+            if result.isEmpty { result.reserveCapacity(16) }
+            result.append(try readMember())
+        }
         return result
     }
 
@@ -358,15 +350,16 @@ extension JSONScanner {
     mutating func readMemberEvent() throws(Failure) -> GuildMemberEvent {
         let start = position
         try beginObject()
-        var fields = MemberFields()
+        var member = GuildMember(user: nil)
+        var seen: UInt32 = 0
         var guildID: Snowflake?
         var first = true
         while let key = try nextKey(&first) {
-            if try readMemberField(key, into: &fields) { continue }
+            if try readMemberField(key, into: &member, seen: &seen) { continue }
             if key.is("guild_id"), guildID == nil { guildID = try readSnowflake() } else { try skipValue() }
         }
         guard let guildID else { throw missing("guild_id", at: start) }
-        return GuildMemberEvent(guildID: guildID, member: fields.member)
+        return GuildMemberEvent(guildID: guildID, member: member)
     }
 
     mutating func readMemberRemove() throws(Failure) -> GuildMemberRemove {

@@ -118,7 +118,11 @@ struct JSONScanner {
         let length = word.utf8CodeUnitCount
         guard count - position >= length else { throw failure(.unexpectedEnd) }
         let expected = word.utf8Start
-        for index in 0..<length where bytes[position + index] != expected[index] {
+        // All literals are 4 or 5 bytes: compare the first four as one word, then the rest.
+        let head = UnsafeRawPointer(bytes + position).loadUnaligned(as: UInt32.self)
+        let wanted = UnsafeRawPointer(expected).loadUnaligned(as: UInt32.self)
+        guard head == wanted else { throw failure(.unexpectedByte) }
+        for index in 4..<length where bytes[position + index] != expected[index] {
             throw Failure(.unexpectedByte, at: position + index)
         }
         position += length
@@ -148,11 +152,44 @@ struct JSONScanner {
 
     // MARK: Strings
 
+    /// The index of the first byte at or after `index` that ends the plain part of a string: a quote,
+    /// a backslash, a control character or a non-ASCII byte (or `count`). Reads eight bytes at a time.
+    @inline(__always)
+    private func plainStringEnd(from index: Int) -> Int {
+        var index = index
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while index + 8 <= count {
+            let word = UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            // A byte is flagged when it is zero after the xor, below 0x20, or has its high bit set.
+            let flags = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word) | word
+            let flagged = flags & highs
+            if flagged != 0 {
+                #if _endian(little)
+                // Borrows only run upwards, so the lowest flag marks exactly the first such byte.
+                return index + flagged.trailingZeroBitCount >> 3
+                #else
+                break
+                #endif
+            }
+            index += 8
+        }
+        while index < count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { return index }
+            index += 1
+        }
+        return index
+    }
+
     /// Steps over a string, validating escapes and UTF-8.
     private mutating func skipString() throws(Failure) {
         position += 1
         var index = position
         while true {
+            index = plainStringEnd(from: index)
             guard index < count else { throw Failure(.unexpectedEnd, at: index) }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") { position = index + 1; return }
@@ -175,6 +212,7 @@ struct JSONScanner {
         let start = position
         var index = start
         while true {
+            index = plainStringEnd(from: index)
             guard index < count else { throw Failure(.unexpectedEnd, at: index) }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") { break }
@@ -306,23 +344,23 @@ struct JSONScanner {
         return index + length
     }
 
-    /// Reads a key (the opening quote is next). Keys without escapes point into the payload.
+    /// Reads a key (the opening quote is next). Keys without escapes point into the payload; a key
+    /// with escapes is decoded and replaced by the same name in `JSONKey.known`, or by no name.
     private mutating func readKey() throws(Failure) -> JSONKey {
         position += 1
         let start = position
         var index = start
         while true {
+            index = plainStringEnd(from: index)
             guard index < count else { throw Failure(.unexpectedEnd, at: index) }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") { break }
-            if byte == UInt8(ascii: "\\") {
-                return JSONKey(raw: UnsafeBufferPointer(start: bytes, count: 0), unescaped: try readEscapedBytes(from: start))
-            }
+            if byte == UInt8(ascii: "\\") { return JSONKey(interning: try readEscapedBytes(from: start)) }
             if byte < 0x20 { throw Failure(.invalidString, at: index) }
             index = byte < 0x80 ? index + 1 : try validateUTF8(at: index)
         }
         position = index + 1
-        return JSONKey(raw: UnsafeBufferPointer(start: bytes + start, count: index - start), unescaped: nil)
+        return JSONKey(start: bytes + start, count: index - start)
     }
 
     // MARK: Literals and numbers
@@ -512,11 +550,25 @@ struct JSONScanner {
         position += 1
         var value: UInt64 = 0
         var index = position
-        while index < count {
+        // Nineteen digits always fit 64 bits; a twentieth needs the overflow check.
+        let fastEnd = min(count, index + 19)
+        #if _endian(little)
+        while index + 8 <= fastEnd {
+            let chunk = UnsafeRawPointer(bytes + index).loadUnaligned(as: UInt64.self)
+            guard let eight = Self.eightDigits(chunk) else { break }
+            value = value &* 100_000_000 &+ eight
+            index += 8
+        }
+        #endif
+        while index < fastEnd {
             let digit = bytes[index] &- UInt8(ascii: "0")
             guard digit < 10 else { break }
+            value = value &* 10 &+ UInt64(digit)
+            index += 1
+        }
+        if index == fastEnd, index < count, bytes[index] &- UInt8(ascii: "0") < 10 {
             let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, o2) = times10.addingReportingOverflow(UInt64(digit))
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(bytes[index] &- UInt8(ascii: "0")))
             guard !o1 && !o2 else { throw Failure(.invalidDecimalString, at: start) }
             value = sum
             index += 1
@@ -534,23 +586,64 @@ struct JSONScanner {
     }
 }
 
-/// An object key: bytes in the payload, or (rarely, when the key has escapes) its decoded bytes.
-struct JSONKey {
-    var raw: UnsafeBufferPointer<UInt8>
-    var unescaped: [UInt8]?
-
+extension JSONScanner {
+    /// The value of eight ASCII digits loaded little-endian (first digit in the low byte), or nil if
+    /// any byte is not a digit.
     @inline(__always)
-    func `is`(_ name: StaticString) -> Bool {
-        if let unescaped { return unescaped.withUnsafeBufferPointer { Self.equal($0, name) } }
-        return Self.equal(raw, name)
+    static func eightDigits(_ chunk: UInt64) -> UInt64? {
+        let zeros: UInt64 = 0x3030_3030_3030_3030
+        // A byte above '9' overflows into its high bit when 0x46 is added; one below '0' borrows.
+        guard ((chunk &+ 0x4646_4646_4646_4646) | (chunk &- zeros)) & 0x8080_8080_8080_8080 == 0 else { return nil }
+        var value = chunk &- zeros
+        value = (value &* 10 &+ (value >> 8)) & 0x00FF_00FF_00FF_00FF
+        value = (value &* 100 &+ (value >> 16)) & 0x0000_FFFF_0000_FFFF
+        value = (value &* 10_000 &+ (value >> 32)) & 0x0000_0000_FFFF_FFFF
+        return value
+    }
+}
+
+/// An object key: its bytes in the payload, or in static memory for a key that had escapes.
+struct JSONKey {
+    private let start: UnsafePointer<UInt8>
+    private let count: Int
+
+    init(start: UnsafePointer<UInt8>, count: Int) { self.start = start; self.count = count }
+
+    /// Every key a reader asks for. An escaped key (`"\u0069d"`) that decodes to one of them stands
+    /// for it; any other escaped key matches nothing, like any unknown key.
+    static let known: [StaticString] = [
+        "application", "available_for_purchase", "bot", "bot_id", "chunk_count", "chunk_index", "color", "d",
+        "discriminator", "flags", "global_name", "guild_connections", "guild_id", "guilds", "heartbeat_interval",
+        "hoist", "id", "integration_id", "joined_at", "large", "managed", "member_count", "members", "mentionable",
+        "meta", "mfa_level", "name", "nick", "nonce", "not_found", "op", "opcode", "owner_id", "pending",
+        "permissions", "position", "premium_subscriber", "resume_gateway_url", "retry_after", "role", "role_id",
+        "roles", "s", "session_id", "subscription_listing_id", "t", "tags", "unavailable", "user", "username", "v",
+    ]
+
+    init(interning decoded: [UInt8]) {
+        for name in Self.known {
+            let candidate = JSONKey(start: name.utf8Start, count: name.utf8CodeUnitCount)
+            if decoded.withUnsafeBufferPointer({ candidate.equals($0.baseAddress, $0.count) }) {
+                self = candidate
+                return
+            }
+        }
+        // No name is empty-with-a-nil-start, so this matches nothing (the empty key "" included).
+        self.init(start: UnsafePointer(bitPattern: 1).unsafelyUnwrapped, count: -1)
     }
 
     @inline(__always)
-    private static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ name: StaticString) -> Bool {
-        let length = name.utf8CodeUnitCount
-        guard bytes.count == length else { return false }
-        let expected = name.utf8Start
-        for index in 0..<length where bytes[index] != expected[index] { return false }
+    func `is`(_ name: StaticString) -> Bool {
+        assert(Self.known.contains { $0.utf8CodeUnitCount == name.utf8CodeUnitCount
+            && JSONKey(start: $0.utf8Start, count: $0.utf8CodeUnitCount).equals(name.utf8Start, name.utf8CodeUnitCount) },
+               "\(name) must be listed in JSONKey.known")
+        return equals(name.utf8Start, name.utf8CodeUnitCount)
+    }
+
+    @inline(__always)
+    private func equals(_ other: UnsafePointer<UInt8>?, _ length: Int) -> Bool {
+        guard count == length, let other else { return false }
+        for index in 0..<length where start[index] != other[index] { return false }
         return true
     }
 }
