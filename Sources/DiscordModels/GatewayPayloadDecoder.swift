@@ -5,15 +5,21 @@
 /// payload that decoder accepts, within this decoder's limits (size, nesting depth). This decoder is
 /// stricter about malformed JSON: trailing commas, bad escapes, lone surrogates and invalid UTF-8 are
 /// refused even in fields Warden does not read. Any refused input throws `GatewayPayloadError`;
-/// nothing is ever half-decoded.
+/// nothing is ever half-decoded. Duplicate keys: the first one counts, as with JSONDecoder.
+/// Integers spelt with a fraction or exponent (`2.0`, `1e3`) are accepted when exact, as with
+/// JSONDecoder (which, unlike this decoder, also refuses `9223372036854775807.0` and similar values
+/// at the very top of the range).
 ///
 ///     let message = try GatewayPayloadDecoder().decode(bytes)   // [UInt8], Data, buffer pointer…
 public struct GatewayPayloadDecoder: Sendable {
     /// Larger payloads are refused before reading. Discord's largest (GUILD_CREATE of a big guild)
     /// are a few megabytes.
     public var maximumPayloadSize: Int
-    /// Objects and arrays nested deeper than this are refused (the reader recurses per level).
+    /// Objects and arrays nested deeper than this are refused (the reader recurses once per level,
+    /// so the depth is capped at `depthCeiling` whatever is asked, to stay far from any thread's stack limit).
     public var maximumDepth: Int
+    /// The largest `maximumDepth` honoured.
+    public static let depthCeiling = 512
 
     public init(maximumPayloadSize: Int = 64 << 20, maximumDepth: Int = 64) {
         self.maximumPayloadSize = maximumPayloadSize
@@ -30,7 +36,7 @@ public struct GatewayPayloadDecoder: Sendable {
         guard bytes.count <= maximumPayloadSize else {
             throw GatewayPayloadError(.tooLarge(limit: maximumPayloadSize), at: 0)
         }
-        var scanner = JSONScanner(bytes, maximumDepth: max(1, maximumDepth))
+        var scanner = JSONScanner(bytes, maximumDepth: min(max(1, maximumDepth), Self.depthCeiling))
         let message = try scanner.readGatewayMessage()
         try scanner.expectEnd()
         return message

@@ -164,6 +164,19 @@ func expectSameValue(_ text: String, sourceLocation: SourceLocation = #_sourceLo
         }
     }
 
+    /// Keys spelt entirely with `\uXXXX` escapes are the same keys.
+    @Test func fullyEscapedKeysAreTheSameKeys() {
+        for seed in UInt64(2_000)...2_100 {
+            var generator = PayloadGenerator(seed: seed)
+            var renderer = JSONRenderer(rng: SeededGenerator(seed: seed), escapeRate: 0, keyEscapeRate: 1)
+            let text = renderer.render(generator.payload())
+            expectSameOutcome(text)
+            guard case .success = fastDecode(text) else {
+                Issue.record("seed \(seed): a valid generated payload was refused"); continue
+            }
+        }
+    }
+
     /// Property: with one field somewhere replaced by another type, removed or duplicated, both
     /// decoders still accept and refuse the same payloads, and agree on what they accept.
     @Test func mutatedPayloadsGetTheSameOutcome() {

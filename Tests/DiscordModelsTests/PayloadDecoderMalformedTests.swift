@@ -119,6 +119,9 @@ import Testing
         // The envelope is level 1, so `d` may nest 63 more.
         let nested = String(repeating: "[", count: 63) + String(repeating: "]", count: 63)
         #expect(try GatewayPayloadDecoder().decode(Array(#"{"op":11,"d":\#(nested)}"#.utf8)) == .heartbeatACK)
+        let ceiling = GatewayPayloadDecoder(maximumDepth: .max)
+        let tooDeep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+        #expect(refuse(Array(#"{"op":11,"d":\#(tooDeep)}"#.utf8), ceiling)?.reason == .tooDeep(limit: GatewayPayloadDecoder.depthCeiling))
         let deeper = GatewayPayloadDecoder(maximumDepth: 200)
         let nested150 = String(repeating: "[", count: 150) + String(repeating: "]", count: 150)
         #expect(try deeper.decode(Array(#"{"op":11,"d":\#(nested150)}"#.utf8)) == .heartbeatACK)

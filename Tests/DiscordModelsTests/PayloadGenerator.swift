@@ -34,6 +34,8 @@ struct JSONRenderer {
     var rng: SeededGenerator
     /// How often a character that needs no escape is escaped anyway.
     var escapeRate = 0.08
+    /// The same for the characters of keys.
+    var keyEscapeRate = 0.02
 
     mutating func render(_ node: JSONNode) -> String {
         var out = ""
@@ -61,7 +63,7 @@ struct JSONRenderer {
             for (index, (key, value)) in entries.enumerated() {
                 if index > 0 { out += space() + "," + space() }
                 let rate = escapeRate
-                escapeRate = rate / 4
+                escapeRate = keyEscapeRate
                 writeString(key, to: &out)
                 escapeRate = rate
                 out += space() + ":" + space()
