@@ -7,8 +7,9 @@
 /// refused even in fields Warden does not read. Any refused input throws `GatewayPayloadError`;
 /// nothing is ever half-decoded. Duplicate keys: the first one counts, as with JSONDecoder.
 /// Integers spelt with a fraction or exponent (`2.0`, `1e3`) are accepted when exact, as with
-/// JSONDecoder (which, unlike this decoder, also refuses `9223372036854775807.0` and similar values
-/// at the very top of the range).
+/// JSONDecoder. This decoder is exact where JSONDecoder rounds: it refuses `1.0000000000000000000001`
+/// for an integer (JSONDecoder reads 1) and accepts `9223372036854775807.0` (JSONDecoder refuses).
+/// Discord sends integers plainly, so neither case occurs in practice.
 ///
 ///     let message = try GatewayPayloadDecoder().decode(bytes)   // [UInt8], Data, buffer pointer…
 public struct GatewayPayloadDecoder: Sendable {

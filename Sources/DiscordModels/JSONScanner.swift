@@ -473,17 +473,29 @@ struct JSONScanner {
     private func exactInteger(_ number: Number) throws(Failure) -> UInt64 {
         var index = number.negative ? number.start + 1 : number.start
         // Significant digits (without leading zeros) and the power of ten that scales them.
+        // Zeros are held back until a non-zero digit follows, so trailing zeros are never stored.
+        // More than 20 significant digits is either a fraction or beyond 64 bits: refused at once,
+        // which also bounds the work for a hostile number of any length.
         var significand: [UInt8] = []
+        var heldZeros = 0
         var scale = 0
         var inFraction = false
         while index < number.end {
             let byte = bytes[index]
             if byte == UInt8(ascii: ".") { inFraction = true; index += 1; continue }
             if byte | 0x20 == UInt8(ascii: "e") { break }
-            if !(significand.isEmpty && byte == UInt8(ascii: "0")) { significand.append(byte &- UInt8(ascii: "0")) }
+            if byte == UInt8(ascii: "0") {
+                if !significand.isEmpty { heldZeros += 1 }
+            } else {
+                guard significand.count + heldZeros < 20 else { throw Failure(.invalidNumber, at: number.start) }
+                significand.append(contentsOf: repeatElement(0, count: heldZeros))
+                significand.append(byte &- UInt8(ascii: "0"))
+                heldZeros = 0
+            }
             if inFraction { scale -= 1 }
             index += 1
         }
+        scale += heldZeros
         if index < number.end {
             index += 1
             var exponentNegative = false
@@ -499,7 +511,6 @@ struct JSONScanner {
             }
             scale += exponentNegative ? -exponent : exponent
         }
-        while let last = significand.last, last == 0 { significand.removeLast(); scale += 1 }
         if significand.isEmpty { return 0 }
         guard scale >= 0, significand.count + scale <= 20 else { throw Failure(.invalidNumber, at: number.start) }
         var value: UInt64 = 0

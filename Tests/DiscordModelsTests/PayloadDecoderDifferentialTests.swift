@@ -104,6 +104,11 @@ func expectSameValue(_ text: String, sourceLocation: SourceLocation = #_sourceLo
         // Integers spelt with fractions or exponents are exact integers.
         #"{"op":10.0,"d":{"heartbeat_interval":4.125e4}}"#,
         #"{"op":0,"s":-0,"t":"X"}"#,
+        #"{"op":10,"d":{"heartbeat_interval":0.05e2}}"#,
+        #"{"op":10,"d":{"heartbeat_interval":100e-2}}"#,
+        #"{"op":10,"d":{"heartbeat_interval":41250.000000000000000000000000000000}}"#,
+        #"{"op":10,"d":{"heartbeat_interval":0e999999999999999999999}}"#,
+        #"{"op":0,"s":1,"t":"GUILD_ROLE_DELETE","d":{"guild_id":80351110224678913.0,"role_id":8035111022467891.3e1}}"#,
     ])
     func handWrittenPayloadsDecodeAlike(_ text: String) throws {
         try expectSameValue(text)
@@ -143,6 +148,9 @@ func expectSameValue(_ text: String, sourceLocation: SourceLocation = #_sourceLo
         #"{"op":0,"s":1,"t":"RATE_LIMITED","d":{"opcode":8,"retry_after":"1"}}"#,
         #"{"op":0,"s":1,"t":"GUILD_MEMBERS_CHUNK","d":{"guild_id":"1","members":[],"chunk_index":0}}"#,
         #"{"op":0,"s":1,"t":"GUILD_MEMBERS_CHUNK","d":{"guild_id":"1","members":[],"chunk_index":0,"chunk_count":9223372036854775808}}"#,
+        #"{"op":10,"d":{"heartbeat_interval":1e99999999999999999999}}"#,
+        #"{"op":10,"d":{"heartbeat_interval":123456789012345678901234567890e-29}}"#,
+        #"{"op":10,"d":{"heartbeat_interval":-9223372036854775809}}"#,
         #"[{"op": 11}]"#,
         #""op""#,
     ])

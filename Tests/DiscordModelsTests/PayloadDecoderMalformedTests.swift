@@ -127,6 +127,16 @@ import Testing
         #expect(try deeper.decode(Array(#"{"op":11,"d":\#(nested150)}"#.utf8)) == .heartbeatACK)
     }
 
+    @Test func hugeNumbersAreRefusedForIntegerFieldsAndSkippedElsewhere() throws {
+        let digits = String(repeating: "7", count: 1_000_000)
+        #expect(refuse(#"{"op":10,"d":{"heartbeat_interval":\#(digits)}}"#)?.reason == .invalidNumber)
+        #expect(refuse(#"{"op":10,"d":{"heartbeat_interval":0.\#(digits)e1000000}}"#)?.reason == .invalidNumber)
+        #expect(refuse(#"{"op":0,"s":1,"t":"GUILD_ROLE_DELETE","d":{"guild_id":"\#(digits)","role_id":"1"}}"#)?.reason
+            == .invalidDecimalString)
+        let skipped = try GatewayPayloadDecoder().decode(Array(#"{"op":10,"d":{"x":-\#(digits).\#(digits)E+\#(digits),"heartbeat_interval":1}}"#.utf8))
+        #expect(skipped == .hello(Hello(heartbeatInterval: 1)))
+    }
+
     @Test func oversizedPayloadsAreRefusedBeforeReading() {
         let decoder = GatewayPayloadDecoder(maximumPayloadSize: 16)
         #expect(refuse(Array(#"{"op":11,"d":null}"#.utf8), decoder)?.reason == .tooLarge(limit: 16))
