@@ -161,14 +161,37 @@ func expectSameValue(_ text: String, sourceLocation: SourceLocation = #_sourceLo
 
     /// Generated payloads of every kind, spelt every valid way: same value from both decoders.
     @Test func generatedPayloadsDecodeAlike() {
+        var kinds = Set<String>()
         for seed in UInt64(1)...400 {
             var generator = PayloadGenerator(seed: seed)
             var renderer = JSONRenderer(rng: SeededGenerator(seed: seed &* 7919))
             let text = renderer.render(generator.payload())
             expectSameOutcome(text)
-            guard case .success = fastDecode(text) else {
+            guard case .success(let message) = fastDecode(text) else {
                 Issue.record("seed \(seed): a valid generated payload was refused"); continue
             }
+            kinds.insert(Self.kind(message))
+        }
+        let expected: Set<String> = [
+            "hello", "heartbeatRequest", "heartbeatACK", "reconnect", "invalidSession", "unknown", "READY", "RESUMED",
+            "GUILD_CREATE", "GUILD_CREATE unavailable", "GUILD_UPDATE", "GUILD_DELETE", "GUILD_ROLE_CREATE",
+            "GUILD_ROLE_UPDATE", "GUILD_ROLE_DELETE", "GUILD_MEMBER_ADD", "GUILD_MEMBER_UPDATE", "GUILD_MEMBER_REMOVE",
+            "GUILD_MEMBERS_CHUNK", "USER_UPDATE", "RATE_LIMITED", "other",
+        ]
+        #expect(kinds == expected, "every kind of message is generated")
+    }
+
+    static func kind(_ message: GatewayMessage) -> String {
+        switch message {
+        case .hello: "hello"
+        case .heartbeatRequest: "heartbeatRequest"
+        case .heartbeatACK: "heartbeatACK"
+        case .reconnect: "reconnect"
+        case .invalidSession: "invalidSession"
+        case .unknown: "unknown"
+        case .dispatch(.other, _): "other"
+        case .dispatch(.guildCreateUnavailable, _): "GUILD_CREATE unavailable"
+        case .dispatch(let dispatch, _): dispatch.name
         }
     }
 
