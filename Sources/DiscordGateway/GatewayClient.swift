@@ -307,7 +307,7 @@ public actor GatewayClient {
                              client: GatewayClient) async {
         var inflater: ZlibStreamInflater?
         var broken = false
-        let decoder = GatewayPayloadDecoder()
+        let decoder = GatewayPayloadDecoding()
         for await event in connection.events {
             switch event {
             case .message(let bytes, let binary):
