@@ -202,17 +202,31 @@ public final class WardenDaemon: Service, Sendable {
 
     private func followGateway(_ parts: Parts) async {
         var fillNonce: String?
+        var readdCount = 0
         for await event in parts.gateway.events {
             switch event {
             case .dispatch(let dispatch, _):
                 state.withLock { $0.lastEventAt = Date() }
                 metrics.gatewayEvent(type: dispatch.name)
                 if case .guildMembersChunk(let chunk) = dispatch, chunk.nonce != fillNonce,
-                   let nonce = chunk.nonce, await parts.gateway.status.memberRequestNonce == nonce {
+                   let nonce = chunk.nonce, nonce.hasPrefix("warden-"), !nonce.hasPrefix("warden-readd-"),
+                   await parts.gateway.status.memberRequestNonce == nonce {
                     await parts.enforcer.beginMemberFill(nonce: nonce)
                     fillNonce = nonce
                 }
-                await parts.enforcer.apply(dispatch)
+                let changes = await parts.enforcer.apply(dispatch)
+                if changes.availability?.before == .removed, changes.guildAvailable {
+                    // The bot was added back: refill the member cache; the completed fill runs a full audit.
+                    readdCount += 1
+                    let nonce = "warden-readd-\(readdCount)"
+                    await parts.enforcer.beginMemberFill(nonce: nonce)
+                    fillNonce = nonce
+                    if let payload = try? JSONEncoder().encode(GatewayCommand(
+                        op: .requestGuildMembers, d: RequestGuildMembers(guildID: configuration.discord.guildID, nonce: nonce))) {
+                        await parts.gateway.send(Array(payload))
+                    }
+                    logger.notice("the bot is back in the guild: refilling the member cache")
+                }
             case .sessionStarted(let start):
                 metrics.reconnect(kind: start == .freshIdentify ? "identify" : "resume")
                 logger.info("gateway session \(start == .freshIdentify ? "identified" : "resumed")")
