@@ -70,7 +70,9 @@ let package = Package(
         ]),
         .testTarget(name: "GuildStateTests", dependencies: ["GuildState", "DiscordModels"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState",
+            "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState", "CZlib",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ]),
         .testTarget(name: "wardenTests", dependencies: ["warden", "WardenConfig", "WardenLogging"]),
     ],
