@@ -113,6 +113,21 @@ extension FakeDiscord {
         }
     }
 
+    /// Full member requests send chunks up to `index - 1`, then wait for `releaseMemberChunks()`, so a
+    /// test can put live member events between chunks deterministically.
+    public func holdMemberChunks(from index: Int) {
+        state.withLock { $0.faults.holdChunksFrom = max(0, index) }
+    }
+
+    /// Lets held member chunks go on.
+    public func releaseMemberChunks() {
+        state.withLock { state in
+            state.faults.holdChunksFrom = nil
+            for gate in state.chunkGates { gate.resume() }
+            state.chunkGates = []
+        }
+    }
+
     // MARK: REST faults
 
     /// The next `count` API requests fail with `status` (500, 502, 503...), before any other check.

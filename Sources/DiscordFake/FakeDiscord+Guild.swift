@@ -66,6 +66,18 @@ extension FakeDiscord {
         state.withLock { $0.consentUser = userID }
     }
 
+    /// What the consent page does with this authorize URL (as a browser would open it): the redirect
+    /// location with `code` and `state`, or nil if the fake refuses the request. For a demo or a test
+    /// that follows the OAuth flow without an HTTP client.
+    public func consent(toAuthorizeURL url: String) -> String? {
+        let query = url.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init)
+        let request = RecordedRequest(index: -1, method: "GET", path: "/oauth2/authorize", query: query, headers: [],
+                                      body: [], receivedAt: 0, arrival: .now)
+        let answer = state.withLock { FakeOAuth(request: request).authorize(&$0) }
+        guard answer.status == 302 else { return nil }
+        return answer.headers.first { $0.0 == "Location" }?.1
+    }
+
     // MARK: Moderator actions on members
 
     /// A user joins (GUILD_MEMBER_ADD).

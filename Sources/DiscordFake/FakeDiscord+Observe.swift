@@ -6,6 +6,27 @@ extension FakeDiscord {
     public var requests: [RecordedRequest] { state.withLock { $0.requests } }
     /// How many requests arrived so far (use as `from:` to wait only for later ones).
     public var requestCount: Int { state.withLock { $0.requests.count } }
+    /// The fake's answers, in the order they were given.
+    public var responses: [RecordedResponse] { state.withLock { $0.responses } }
+    /// The answer to the request with this index, if given yet.
+    public func response(toRequest index: Int) -> RecordedResponse? {
+        state.withLock { $0.responses.first { $0.requestIndex == index } }
+    }
+
+    /// A stream of everything that happens from now on (requests, answers, gateway payloads, dispatches,
+    /// connections), for a narrator or a test log. Ends at `stop()` or when the consumer goes away.
+    public func activity() -> AsyncStream<FakeActivity> {
+        let (stream, continuation) = AsyncStream<FakeActivity>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        let id = state.withLock { state in
+            defer { state.nextObserverID += 1 }
+            state.observers[state.nextObserverID] = continuation
+            return state.nextObserverID
+        }
+        let state = self.state
+        continuation.onTermination = { _ in state.withLock { _ = $0.observers.removeValue(forKey: id) } }
+        return stream
+    }
+
     /// Every payload gateway clients sent, in order.
     public var gatewayPayloads: [RecordedGatewayPayload] { state.withLock { $0.gatewayPayloads } }
     /// Successful identifies (new sessions).

@@ -81,6 +81,14 @@ public final class FakeDiscord: Sendable {
             state.connections = [:]
             for (_, waiter) in state.requestWaiters.entries { waiter.continuation.resume(throwing: CancellationError()) }
             state.requestWaiters.entries = [:]
+            state.stopped = true
+            for (_, hung) in state.hungRequests { hung.resume() }
+            state.hungRequests = [:]
+            for gate in state.chunkGates { gate.resume() }
+            state.chunkGates = []
+            state.faults.holdChunksFrom = nil
+            for observer in state.observers.values { observer.finish() }
+            state.observers = [:]
         }
         handle?.task.cancel()
         _ = await handle?.task.result

@@ -21,9 +21,17 @@ struct FakeHTTPResponder: HTTPResponder {
                                            receivedAt: state.now, arrival: arrival)
             state.requests.append(recorded)
             state.requestWaiters.offer(recorded)
+            state.notify(.request(recorded))
             return recorded
         }
         let answer = await fake.answer(recorded)
+        fake.state.withLock { state in
+            let response = RecordedResponse(requestIndex: recorded.index, method: recorded.method, path: recorded.path,
+                                            status: answer.status, headers: answer.headers.map { (name: $0.0, value: $0.1) },
+                                            body: answer.body)
+            state.responses.append(response)
+            state.notify(.response(response))
+        }
         var fields = HTTPFields()
         for (name, value) in answer.headers {
             if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
@@ -50,17 +58,40 @@ extension FakeDiscord {
         case .fail(let status):
             return .error(status, .general, "\(status): \(status == 502 ? "Bad Gateway" : "Internal Server Error")")
         case .hang(let duration):
-            try? await Task.sleep(for: duration)
+            await hang(for: duration)
             return .html(504, title: "Gateway Time-out")
         case nil:
             break
         }
         let urls = FakeREST.FakeURLs(gateway: gatewayURL)
+        return respondNow(request, urls: urls)
+    }
+
+    private func respondNow(_ request: RecordedRequest, urls: FakeREST.FakeURLs) -> FakeHTTPResponse {
         return state.withLock { state in
             if request.method == "GET", request.path == "/oauth2/authorize" || request.path == "/oauth2/authorize/" {
                 return FakeOAuth(request: request).authorize(&state)
             }
             return FakeREST(request: request, urls: urls).respond(&state)
         }
+    }
+
+    /// Waits `duration` or until `stop()`, whichever comes first.
+    private func hang(for duration: Duration) async {
+        let id = state.withLock { state in
+            defer { state.nextHungRequest += 1 }
+            return state.nextHungRequest
+        }
+        let state = self.state
+        let timer = Task {
+            try? await Task.sleep(for: duration)
+            state.withLock { $0.hungRequests.removeValue(forKey: id)?.resume() }
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            state.withLock { state in
+                if state.stopped { continuation.resume() } else { state.hungRequests[id] = continuation }
+            }
+        }
+        timer.cancel()
     }
 }

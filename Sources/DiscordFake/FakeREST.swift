@@ -399,14 +399,25 @@ struct FakeREST {
             }
         }
         guard let target = member(match, state), let targetID = target.user?.id else { return .unknownMember }
-        let guild = state.guild
+        if let refusal = Self.refuseEdit(state.guild, target: target, roles: newRoles, nick: newNick,
+                                         twoFactorBlocks: twoFactorBlocks(state)) {
+            return refusal
+        }
+        let dispatches = state.guild.editMember(targetID, roles: newRoles, nick: newNick)
+        state.deliver(dispatches)
+        return .json(200, MemberPayload(member: state.guild.members[targetID]!))
+    }
+
+    /// Why Discord refuses this member edit, if it does. Takes the guild borrowed: no copy of a big guild.
+    private static func refuseEdit(_ guild: FakeGuild, target: GuildMember, roles newRoles: [Snowflake]?, nick newNick: String??,
+                                   twoFactorBlocks: Bool) -> FakeHTTPResponse? {
+        guard let targetID = target.user?.id else { return .unknownMember }
         if let newRoles {
             for id in newRoles where guild.roles[id] == nil || id == guild.id { return .unknownRole }
-            let before = Set(target.roles), after = Set(newRoles)
-            let changed = before.symmetricDifference(after)
+            let changed = Set(target.roles).symmetricDifference(Set(newRoles))
             if !changed.isEmpty {
                 guard guild.botPermissions.contains(.manageRoles) else { return .missingPermissions }
-                guard !twoFactorBlocks(state) else { return .twoFactorRequired }
+                guard !twoFactorBlocks else { return .twoFactorRequired }
                 for id in changed where !guild.botCanAssign(guild.roles[id]!) { return .missingPermissions }
             }
         }
@@ -414,33 +425,42 @@ struct FakeREST {
             guard guild.botPermissions.contains(.manageNicknames) || targetID == guild.botID else { return .missingPermissions }
             guard targetID == guild.botID || guild.botOutranks(memberID: targetID) else { return .missingPermissions }
         }
-        let dispatches = state.guild.editMember(targetID, roles: newRoles, nick: newNick)
-        state.deliver(dispatches)
-        return .json(200, MemberPayload(member: state.guild.members[targetID]!))
+        return nil
     }
 
     private func changeMemberRole(_ match: Match, add: Bool, _ state: inout FakeState) -> FakeHTTPResponse {
         guard let target = member(match, state), let targetID = target.user?.id else { return .unknownMember }
-        let guild = state.guild
-        guard let roleText = match.role, let roleID = Snowflake(roleText), roleID != guild.id,
-              let role = guild.roles[roleID]
-        else { return .unknownRole }
-        guard guild.botPermissions.contains(.manageRoles) else { return .missingPermissions }
-        guard !twoFactorBlocks(state) else { return .twoFactorRequired }
-        guard guild.botCanAssign(role) else { return .missingPermissions }
+        guard let roleText = match.role, let roleID = Snowflake(roleText) else { return .unknownRole }
+        if let refusal = Self.refuseRoleChange(state.guild, roleID: roleID, twoFactorBlocks: twoFactorBlocks(state)) {
+            return refusal
+        }
         let roles = add ? target.roles + [roleID] : target.roles.filter { $0 != roleID }
         state.deliver(state.guild.editMember(targetID, roles: roles, nick: nil))
         return .noContent
     }
 
+    private static func refuseRoleChange(_ guild: FakeGuild, roleID: Snowflake, twoFactorBlocks: Bool) -> FakeHTTPResponse? {
+        guard roleID != guild.id, let role = guild.roles[roleID] else { return .unknownRole }
+        guard guild.botPermissions.contains(.manageRoles) else { return .missingPermissions }
+        guard !twoFactorBlocks else { return .twoFactorRequired }
+        guard guild.botCanAssign(role) else { return .missingPermissions }
+        return nil
+    }
+
     private func kick(_ match: Match, _ state: inout FakeState) -> FakeHTTPResponse {
         guard let target = member(match, state), let targetID = target.user?.id else { return .unknownMember }
-        let guild = state.guild
-        guard guild.botPermissions.contains(.kickMembers) else { return .missingPermissions }
-        guard !twoFactorBlocks(state) else { return .twoFactorRequired }
-        guard targetID != guild.botID, guild.botOutranks(memberID: targetID) else { return .missingPermissions }
+        if let refusal = Self.refuseKick(state.guild, targetID: targetID, twoFactorBlocks: twoFactorBlocks(state)) {
+            return refusal
+        }
         state.deliver(state.guild.removeMember(targetID))
         return .noContent
+    }
+
+    private static func refuseKick(_ guild: FakeGuild, targetID: Snowflake, twoFactorBlocks: Bool) -> FakeHTTPResponse? {
+        guard guild.botPermissions.contains(.kickMembers) else { return .missingPermissions }
+        guard !twoFactorBlocks else { return .twoFactorRequired }
+        guard targetID != guild.botID, guild.botOutranks(memberID: targetID) else { return .missingPermissions }
+        return nil
     }
 
     private func addMember(_ match: Match, _ state: inout FakeState) -> FakeHTTPResponse {
@@ -457,34 +477,47 @@ struct FakeREST {
         guard let grant = state.accessTokens[token], grant.expiresAt > state.now, grant.userID == userID,
               grant.scope.split(separator: " ").contains("guilds.join")
         else { return invalidToken }
-        let guild = state.guild
-        guard guild.botPermissions.contains(.createInstantInvite) else { return .missingPermissions }
-        if guild.members[userID] != nil { return .noContent }
+        guard state.guild.botPermissions.contains(.createInstantInvite) else { return .missingPermissions }
+        if state.guild.members[userID] != nil { return .noContent }
         guard let user = state.oauthUsers[userID] else { return .error(404, .unknownUser, "Unknown User") }
-        var roles: [Snowflake] = []
-        if let list = body["roles"] as? [Any] {
-            for (index, item) in list.enumerated() {
-                guard let text = item as? String, let id = Snowflake(text) else {
-                    return .invalidForm(["roles", String(index)], code: "NUMBER_TYPE_COERCE",
-                                        message: "Value \"\(item)\" is not snowflake.")
-                }
-                guard let role = guild.roles[id], id != guild.id else { return .unknownRole }
-                guard guild.botPermissions.contains(.manageRoles), guild.botCanAssign(role) else { return .missingPermissions }
-                roles.append(id)
-            }
-            if !roles.isEmpty, twoFactorBlocks(state) { return .twoFactorRequired }
-        }
-        var nick: String?
-        if let text = body["nick"] as? String, !text.isEmpty {
-            guard text.unicodeScalars.count <= 32 else {
-                return .invalidForm(["nick"], code: "BASE_TYPE_BAD_LENGTH", message: "Must be between 1 and 32 in length.")
-            }
-            guard guild.botPermissions.contains(.manageNicknames) else { return .missingPermissions }
-            nick = text
+        let roles: [Snowflake], nick: String?
+        switch Self.rolesAndNickForJoin(state.guild, body: body, twoFactorBlocks: twoFactorBlocks(state)) {
+        case .success(let value): (roles, nick) = value
+        case .failure(let refusal): return refusal.response
         }
         let member = GuildMember(user: user, nick: nick, roles: roles, joinedAt: "2025-06-01T00:00:00.000000+00:00")
         state.deliver(state.guild.insertMember(member))
         return .json(201, MemberPayload(member: member))
+    }
+
+    /// The roles and nickname of an Add Guild Member body, or why Discord refuses them.
+    private static func rolesAndNickForJoin(_ guild: FakeGuild, body: [String: Any], twoFactorBlocks: Bool)
+        -> Result<([Snowflake], String?), FakeHTTPResponseError> {
+        var roles: [Snowflake] = []
+        if let list = body["roles"] as? [Any] {
+            for (index, item) in list.enumerated() {
+                guard let text = item as? String, let id = Snowflake(text) else {
+                    return .failure(.init(response: .invalidForm(["roles", String(index)], code: "NUMBER_TYPE_COERCE",
+                                                                 message: "Value \"\(item)\" is not snowflake.")))
+                }
+                guard let role = guild.roles[id], id != guild.id else { return .failure(.init(response: .unknownRole)) }
+                guard guild.botPermissions.contains(.manageRoles), guild.botCanAssign(role) else {
+                    return .failure(.init(response: .missingPermissions))
+                }
+                roles.append(id)
+            }
+            if !roles.isEmpty, twoFactorBlocks { return .failure(.init(response: .twoFactorRequired)) }
+        }
+        var nick: String?
+        if let text = body["nick"] as? String, !text.isEmpty {
+            guard text.unicodeScalars.count <= 32 else {
+                return .failure(.init(response: .invalidForm(["nick"], code: "BASE_TYPE_BAD_LENGTH",
+                                                             message: "Must be between 1 and 32 in length.")))
+            }
+            guard guild.botPermissions.contains(.manageNicknames) else { return .failure(.init(response: .missingPermissions)) }
+            nick = text
+        }
+        return .success((roles, nick))
     }
 }
 

@@ -43,6 +43,8 @@ struct FakeFaults: Sendable {
     var failNextRequests: [Int] = []
     var hangNextRequests = 0
     var forcedRateLimits: [FakeDiscord.ForcedRateLimit] = []
+    /// Chunks of a full member request from this index on wait for `releaseMemberChunks()`.
+    var holdChunksFrom: Int?
 }
 
 /// A fixed-window bucket keyed per guild.
@@ -97,6 +99,15 @@ struct FakeState: Sendable {
     var gatewayPayloads: [RecordedGatewayPayload] = []
     var gatewayWaiters = Waiters<RecordedGatewayPayload>()
     var dispatchWaiters = Waiters<SentDispatch>()
+    var responses: [RecordedResponse] = []
+    var observers: [Int: AsyncStream<FakeActivity>.Continuation] = [:]
+    var nextObserverID = 0
+    /// Member-chunk senders waiting for `releaseMemberChunks()`.
+    var chunkGates: [CheckedContinuation<Void, Never>] = []
+    /// REST requests hung by a fault, released by their timer or by `stop()`.
+    var hungRequests: [Int: CheckedContinuation<Void, Never>] = [:]
+    var nextHungRequest = 0
+    var stopped = false
 
     var now: Double { configuration.clock.now() }
 
@@ -129,7 +140,14 @@ struct FakeState: Sendable {
             connections[connectionID]?.outbox.yield(.payload(payload))
         }
         sessions[sessionID] = session
-        dispatchWaiters.offer(SentDispatch(sessionID: sessionID, name: dispatch.name, sequence: session.sequence))
+        let sent = SentDispatch(sessionID: sessionID, name: dispatch.name, sequence: session.sequence)
+        dispatchWaiters.offer(sent)
+        notify(.dispatch(sent))
+    }
+
+    /// Tells every activity observer.
+    func notify(_ activity: FakeActivity) {
+        for observer in observers.values { observer.yield(activity) }
     }
 
     /// Sends a non-dispatch payload (op 7, op 9, op 11, Hello) on one connection.

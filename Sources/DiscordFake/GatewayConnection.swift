@@ -85,6 +85,7 @@ struct GatewayConnection: Sendable {
             state.connections[id] = GatewayConnectionEntry(outbox: outbox, sessionID: nil)
             let interval = state.configuration.heartbeatInterval
             outbox.yield(.payload(GatewayEnvelope.op(.hello, "{\"heartbeat_interval\":\(interval)}")))
+            state.notify(.connectionOpened(connection: id))
             return id
         }
         // A client close with 1000/1001 ends the session; any other code keeps it resumable.
@@ -118,6 +119,7 @@ struct GatewayConnection: Sendable {
                 state.detach(connectionID: connectionID, invalidate: false)
                 state.connections[connectionID] = nil
             }
+            state.notify(.connectionClosed(connection: connectionID))
         }
     }
 
@@ -189,6 +191,7 @@ struct GatewayConnection: Sendable {
                                                      receivedAt: now)
                 state.gatewayPayloads.append(payload)
                 state.gatewayWaiters.offer(payload)
+                state.notify(.gatewayPayload(payload))
                 return now
             }
             let (limit, window) = fake.state.withLock { ($0.configuration.gatewaySendLimit, $0.configuration.gatewaySendWindow) }
@@ -427,12 +430,19 @@ struct GatewayConnection: Sendable {
             let chunks = plan.ids.slices(of: plan.perChunk)
             let count = max(chunks.count, 1)
             for index in 0..<count {
-                let ids = index < chunks.count ? chunks[index] : []
-                let payload: [UInt8] = fake.state.withLock { state in
-                    let members = ids.compactMap { state.guild.members[$0] }
-                    return FakeJSON.encode(ChunkPayload(guildID: guildID, members: members, chunkIndex: index,
-                                                        chunkCount: count, nonce: nonce))
+                await withCheckedContinuation { (gate: CheckedContinuation<Void, Never>) in
+                    let held = fake.state.withLock { state in
+                        guard let from = state.faults.holdChunksFrom, index >= from else { return false }
+                        state.chunkGates.append(gate)
+                        return true
+                    }
+                    if !held { gate.resume() }
                 }
+                let ids = index < chunks.count ? chunks[index] : []
+                // Members as they are now; encoded outside the lock. A live event may overtake this chunk.
+                let members = fake.state.withLock { state in ids.compactMap { state.guild.members[$0] } }
+                let payload = FakeJSON.encode(ChunkPayload(guildID: guildID, members: members, chunkIndex: index,
+                                                           chunkCount: count, nonce: nonce))
                 fake.state.withLock { state in
                     state.send(FakeDispatch(name: "GUILD_MEMBERS_CHUNK", data: payload, audience: .always), to: sessionID)
                 }

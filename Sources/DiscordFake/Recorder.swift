@@ -30,6 +30,48 @@ public struct RecordedRequest: Sendable, CustomStringConvertible {
     public var description: String { "\(method) \(path)" }
 }
 
+/// The fake's answer to a recorded request.
+public struct RecordedResponse: Sendable, CustomStringConvertible {
+    /// The `index` of the request it answers.
+    public var requestIndex: Int
+    public var method: String
+    public var path: String
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public func header(_ name: String) -> String? {
+        let lowered = name.lowercased()
+        return headers.first { $0.name.lowercased() == lowered }?.value
+    }
+
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+
+    /// "PUT /api/v10/… → 204".
+    public var description: String { "\(method) \(path) → \(status)" }
+}
+
+/// Something that happened on the fake, for a narrator (the demo) or a test log.
+public enum FakeActivity: Sendable, CustomStringConvertible {
+    case request(RecordedRequest)
+    case response(RecordedResponse)
+    case gatewayPayload(RecordedGatewayPayload)
+    case dispatch(SentDispatch)
+    case connectionOpened(connection: Int)
+    case connectionClosed(connection: Int)
+
+    public var description: String {
+        switch self {
+        case .request(let request): "→ \(request)"
+        case .response(let response): "← \(response)"
+        case .gatewayPayload(let payload): "gateway ← \(payload)"
+        case .dispatch(let dispatch): "gateway → \(dispatch)"
+        case .connectionOpened(let id): "gateway connection \(id) opened"
+        case .connectionClosed(let id): "gateway connection \(id) closed"
+        }
+    }
+}
+
 /// One payload a gateway client sent, parsed loosely.
 public struct RecordedGatewayPayload: Sendable, CustomStringConvertible {
     public var index: Int
