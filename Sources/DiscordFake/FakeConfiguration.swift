@@ -2,7 +2,7 @@ import DiscordModels
 
 /// Which rate-limit bucket a REST route belongs to in the fake.
 public enum FakeRoute: String, Sendable, Hashable, CaseIterable {
-    case getGatewayBot, getCurrentUser, getGuild, getRoles, createRole
+    case getGatewayBot, getCurrentUser, getCurrentApplication, getGuild, getRoles, createRole, modifyRole, deleteRole
     case getMember, listMembers, modifyMember, addMemberRole, removeMemberRole, addMember, kickMember
     case oauthToken
 }
@@ -49,6 +49,9 @@ public struct FakeConfiguration: Sendable {
     public var sessionResumeTTL: Duration = .seconds(180)
     /// Dispatches kept per session for resume replay.
     public var sessionLogLimit: Int = 20_000
+    /// Whether member chunks go into the session log (and are replayed on resume, as Discord does).
+    /// Benchmarks of a 100k-member guild can turn this off to keep the fake's memory small.
+    public var logMemberChunks = true
     /// Members per GUILD_MEMBERS_CHUNK (Discord: 1000).
     public var membersPerChunk: Int = 1000
 
@@ -72,6 +75,7 @@ public struct FakeConfiguration: Sendable {
         .kickMember: FakeBucket(hash: "2d9b7f5e3c1a8046", limit: 5, window: .seconds(1)),
         .listMembers: FakeBucket(hash: "6f4d2b0e8c6a1357", limit: 10, window: .seconds(10)),
         .createRole: FakeBucket(hash: "1b3d5f7a9c2e4680", limit: 250, window: .seconds(172_800)),
+        .modifyRole: FakeBucket(hash: "5c7e9a1b3d2f4068", limit: 1000, window: .seconds(86_400)),
     ]
 
     /// Same buckets with every window multiplied by `scale` (0.01 makes 10 s windows 100 ms long).

@@ -42,6 +42,7 @@ public final class FakeDiscord: Sendable {
 
     /// Binds 127.0.0.1 on an ephemeral port and serves until `stop()`.
     public func start() async throws {
+        guard port == 0 else { return }
         let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
         let responder = FakeHTTPResponder(fake: self)
         let fake = self

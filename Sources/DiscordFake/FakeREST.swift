@@ -93,6 +93,7 @@ struct FakeREST {
         switch (method, parts.count) {
         case ("GET", 2) where parts == ["gateway", "bot"]: return Match(route: .getGatewayBot)
         case ("GET", 2) where parts == ["users", "@me"]: return Match(route: .getCurrentUser)
+        case ("GET", 2) where parts == ["applications", "@me"]: return Match(route: .getCurrentApplication)
         case ("POST", 2) where parts == ["oauth2", "token"]: return Match(route: .oauthToken)
         default: break
         }
@@ -102,6 +103,9 @@ struct FakeREST {
         case ("GET", []): return Match(route: .getGuild, guild: guild)
         case ("GET", ["roles"]): return Match(route: .getRoles, guild: guild)
         case ("POST", ["roles"]): return Match(route: .createRole, guild: guild)
+        case (let method, let rest) where rest.count == 2 && rest[0] == "roles":
+            let routes: [String: FakeRoute] = ["PATCH": .modifyRole, "DELETE": .deleteRole]
+            return routes[method].map { Match(route: $0, guild: guild, role: rest[1]) }
         case ("GET", ["members"]): return Match(route: .listMembers, guild: guild)
         case (let method, let rest) where rest.count == 2 && rest[0] == "members":
             let routes: [String: FakeRoute] = ["GET": .getMember, "PATCH": .modifyMember, "PUT": .addMember,
@@ -223,6 +227,9 @@ struct FakeREST {
                 else { return .unauthorized }
                 return .json(200, user)
             }
+        case .getCurrentApplication:
+            guard case .bot = caller else { return .unauthorized }
+            return .json(200, ApplicationPayload(application: state.guild.application))
         case .oauthToken:
             return .notFound
         default:
@@ -241,6 +248,8 @@ struct FakeREST {
         case .getGuild: return .json(200, state.guild.guildObject)
         case .getRoles: return .json(200, state.guild.rolesByPosition)
         case .createRole: return createRole(&state)
+        case .modifyRole: return modifyRole(match, &state)
+        case .deleteRole: return deleteRole(match, &state)
         case .listMembers: return listMembers(&state)
         case .getMember:
             guard let member = member(match, state) else { return .unknownMember }
@@ -249,7 +258,7 @@ struct FakeREST {
         case .addMemberRole, .removeMemberRole: return changeMemberRole(match, add: match.route == .addMemberRole, &state)
         case .kickMember: return kick(match, &state)
         case .addMember: return addMember(match, &state)
-        case .getGatewayBot, .getCurrentUser, .oauthToken: return .notFound
+        case .getGatewayBot, .getCurrentUser, .getCurrentApplication, .oauthToken: return .notFound
         }
     }
 
@@ -332,6 +341,63 @@ struct FakeREST {
             hoist: (body["hoist"] as? Bool) ?? false, mentionable: (body["mentionable"] as? Bool) ?? false)
         state.deliver(dispatches)
         return .json(200, role)
+    }
+
+    /// The role of the URL if the bot may edit or delete it (below its highest role), or the refusal.
+    private func editableRole(_ match: Match, _ state: FakeState) -> Result<Role, FakeHTTPResponseError> {
+        guard let text = match.role, let id = Snowflake(text), let role = state.guild.roles[id] else {
+            return .failure(.init(response: .unknownRole))
+        }
+        guard state.guild.botPermissions.contains(.manageRoles) else { return .failure(.init(response: .missingPermissions)) }
+        guard !twoFactorBlocks(state) else { return .failure(.init(response: .twoFactorRequired)) }
+        guard id == state.guild.id || state.guild.highestRole(of: state.guild.botID).ranksAbove(role) else {
+            return .failure(.init(response: .missingPermissions))
+        }
+        return .success(role)
+    }
+
+    private func modifyRole(_ match: Match, _ state: inout FakeState) -> FakeHTTPResponse {
+        let body: [String: Any]
+        switch jsonObject() {
+        case .success(let value): body = value
+        case .failure(let error): return error.response
+        }
+        let role: Role
+        switch editableRole(match, state) {
+        case .success(let value): role = value
+        case .failure(let refusal): return refusal.response
+        }
+        var dispatches: [FakeDispatch] = []
+        if let name = body["name"] as? String {
+            guard (1...100).contains(name.count) else {
+                return .invalidForm(["name"], code: "BASE_TYPE_BAD_LENGTH", message: "Must be between 1 and 100 in length.")
+            }
+            guard role.id != state.guild.id else { return .missingPermissions }
+            dispatches += state.guild.renameRole(role.id, to: name)
+        }
+        if let value = body["permissions"], !(value is NSNull) {
+            let text = (value as? String) ?? (value as? NSNumber)?.stringValue ?? ""
+            guard let raw = UInt64(text) else {
+                return .invalidForm(["permissions"], code: "NUMBER_TYPE_COERCE", message: "Value \"\(text)\" is not int.")
+            }
+            let added = Permissions(rawValue: raw).subtracting(role.permissions)
+            guard state.guild.botPermissions.isSuperset(of: added) else { return .missingPermissions }
+            dispatches += state.guild.setRolePermissions(role.id, Permissions(rawValue: raw))
+        }
+        state.deliver(dispatches)
+        return .json(200, state.guild.roles[role.id]!)
+    }
+
+    private func deleteRole(_ match: Match, _ state: inout FakeState) -> FakeHTTPResponse {
+        let role: Role
+        switch editableRole(match, state) {
+        case .success(let value): role = value
+        case .failure(let refusal): return refusal.response
+        }
+        guard role.id != state.guild.id else { return .error(400, .general, "Cannot delete @everyone") }
+        guard !role.managed else { return .missingPermissions }
+        state.deliver(state.guild.deleteRole(role.id))
+        return .noContent
     }
 
     private func listMembers(_ state: inout FakeState) -> FakeHTTPResponse {
@@ -518,6 +584,23 @@ struct FakeREST {
             nick = text
         }
         return .success((roles, nick))
+    }
+}
+
+/// `GET /applications/@me`: flags carry GATEWAY_GUILD_MEMBERS_LIMITED (1 << 15) when the members intent is on.
+struct ApplicationPayload: Encodable {
+    var application: FakeApplication
+
+    enum CodingKeys: String, CodingKey { case id, name, bot, flags, botPublic = "bot_public", owner }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(application.id, forKey: .id)
+        try c.encode(application.botUser.username, forKey: .name)
+        try c.encode(application.botUser, forKey: .bot)
+        try c.encode(application.membersIntentEnabled ? 1 << 15 : 0, forKey: .flags)
+        try c.encode(false, forKey: .botPublic)
+        try c.encode(User(id: Snowflake(application.id.rawValue &+ 1), username: "app_owner"), forKey: .owner)
     }
 }
 

@@ -132,9 +132,13 @@ struct FakeState: Sendable {
         }
         session.sequence += 1
         let payload = GatewayEnvelope.dispatch(name: dispatch.name, sequence: session.sequence, data: dispatch.data)
-        session.log.append(LoggedDispatch(sequence: session.sequence, payload: payload))
-        if session.log.count > configuration.sessionLogLimit {
-            session.log.removeFirst(session.log.count - configuration.sessionLogLimit)
+        if dispatch.name != "GUILD_MEMBERS_CHUNK" || configuration.logMemberChunks {
+            session.log.append(LoggedDispatch(sequence: session.sequence, payload: payload))
+            // Trim in batches so a long session does not shift the whole log on every dispatch.
+            let limit = max(1, configuration.sessionLogLimit)
+            if session.log.count > limit + limit / 4 {
+                session.log.removeFirst(session.log.count - limit)
+            }
         }
         if let connectionID = session.connectionID {
             connections[connectionID]?.outbox.yield(.payload(payload))

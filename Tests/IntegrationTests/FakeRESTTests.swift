@@ -250,6 +250,17 @@ struct FakeRESTTests {
             #expect((gateway.json?["session_start_limit"] as? [String: Any])?["max_concurrency"] as? Int == 1)
             let me = try await rest.send(.get, "users/@me")
             #expect(me.json?["id"] as? String == String(fake.botUser.id.rawValue))
+            let app = try await rest.send(.get, "applications/@me")
+            #expect(app.json?["flags"] as? Int == 1 << 15)
+
+            let alpha = try #require(fake.role(named: "Alpha"))
+            let renamed = try await rest.send(.patch, "guilds/\(fake.guildID)/roles/\(alpha.id)", body: "{\"name\":\"Beta\"}")
+            #expect(renamed.json?["name"] as? String == "Beta")
+            let botRole = try #require(fake.botRole)
+            let renameOwn = try await rest.send(.patch, "guilds/\(fake.guildID)/roles/\(botRole.id)", body: "{\"name\":\"Top\"}")
+            #expect(renameOwn.status == 403)
+            #expect(try await rest.send(.delete, "guilds/\(fake.guildID)/roles/\(alpha.id)").status == 204)
+            #expect(fake.role(alpha.id) == nil)
         }
     }
 
