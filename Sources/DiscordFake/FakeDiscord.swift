@@ -74,7 +74,8 @@ public final class FakeDiscord: Sendable {
     /// Drops every gateway connection and stops the server.
     public func stop() async {
         let handle = server.withLock { handle in defer { handle = nil }; return handle }
-        state.withLock { state in
+        // Observers are finished outside the lock: finishing runs their onTermination, which takes it.
+        let observers = state.withLock { state in
             for (_, connection) in state.connections {
                 connection.outbox.yield(.drop)
                 connection.outbox.finish()
@@ -88,9 +89,10 @@ public final class FakeDiscord: Sendable {
             for gate in state.chunkGates { gate.resume() }
             state.chunkGates = []
             state.faults.holdChunksFrom = nil
-            for observer in state.observers.values { observer.finish() }
-            state.observers = [:]
+            defer { state.observers = [:] }
+            return Array(state.observers.values)
         }
+        for observer in observers { observer.finish() }
         handle?.task.cancel()
         _ = await handle?.task.result
     }

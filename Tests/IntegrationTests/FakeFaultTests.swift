@@ -124,4 +124,16 @@ struct FakeFaultTests {
             #expect(location?.hasSuffix("&state=abc") == true)
         }
     }
+
+    @Test("stop() ends a live activity stream instead of deadlocking on it", .timeLimit(.minutes(1)))
+    func stopWithLiveObserver() async throws {
+        let fake = FakeDiscord(configuration: Self.configuration())
+        try await fake.start()
+        let activity = fake.activity()
+        fake.renameGuild(to: "Renamed")
+        await fake.stop()
+        var count = 0
+        for await _ in activity { count += 1 }
+        #expect(count == 0)
+    }
 }
