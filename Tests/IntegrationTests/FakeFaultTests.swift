@@ -29,7 +29,7 @@ struct FakeFaultTests {
             fake.holdMemberChunks(from: 1)
             gateway.send(op: 8, "{\"guild_id\":\"\(fake.guildID)\",\"query\":\"\",\"limit\":0,\"nonce\":\"a\"}")
             let first = try await gateway.dispatch("GUILD_MEMBERS_CHUNK")
-            #expect(first.d?["chunk_index"]?.int == 0)
+            #expect(first.d?["chunk_index"]?.fakeInt == 0)
 
             let late = try #require(fake.ordinaryMemberIDs.last)
             try fake.editMember(late, roles: [], nick: "Changed live")
@@ -39,8 +39,8 @@ struct FakeFaultTests {
 
             fake.releaseMemberChunks()
             let second = try await gateway.dispatch("GUILD_MEMBERS_CHUNK")
-            #expect(second.d?["chunk_index"]?.int == 1)
-            #expect(second.d?["chunk_count"]?.int == 2)
+            #expect(second.d?["chunk_index"]?.fakeInt == 1)
+            #expect(second.d?["chunk_count"]?.fakeInt == 2)
         }
     }
 
@@ -69,7 +69,7 @@ struct FakeFaultTests {
             gateway.identify(token: fake.botToken.revealed)
             let answer = try await gateway.next { if case .payload(9, _, _, _, _) = $0 { return true }; return false }
             guard case .payload(9, _, _, let d, _) = answer else { return }
-            #expect(d?.bool == false)
+            #expect(d?.fakeBool == false)
             #expect(fake.identifyCount == 0)
             let rest = try await RawREST(fake: fake).send(.get, "gateway/bot")
             #expect((rest.json?["session_start_limit"] as? [String: Any])?["remaining"] as? Int == 0)

@@ -21,7 +21,7 @@ struct FakeGatewayTests {
             defer { gateway.shutdown() }
             let hello = try await gateway.next()
             guard case .payload(10, _, _, let d, _) = hello else { Issue.record("expected Hello, got \(hello)"); return }
-            #expect(d?["heartbeat_interval"]?.int == 500)
+            #expect(d?["heartbeat_interval"]?.fakeInt == 500)
 
             gateway.identify(token: fake.botToken.revealed)
             let ready = try await gateway.dispatch("READY")
@@ -32,16 +32,16 @@ struct FakeGatewayTests {
             #expect(resumeURL == fake.resumeGatewayURL)
             #expect(resumeURL != fake.gatewayURL)
             #expect(ready.d?["application"]?["id"]?.stringValue == String(fake.application.id.rawValue))
-            let stub = try #require(ready.d?["guilds"]?.array?.first)
+            let stub = try #require(ready.d?["guilds"]?.fakeArray?.first)
             #expect(stub["id"]?.stringValue == String(fake.guildID.rawValue))
-            #expect(stub["unavailable"]?.bool == true)
+            #expect(stub["unavailable"]?.fakeBool == true)
 
             let create = try await gateway.dispatch("GUILD_CREATE")
             #expect(create.s == 2)
-            #expect(create.d?["member_count"]?.int == 302)
-            #expect(create.d?["large"]?.bool == true)
-            #expect(create.d?["roles"]?.array?.count == fake.roles.count)
-            let members = try #require(create.d?["members"]?.array)
+            #expect(create.d?["member_count"]?.fakeInt == 302)
+            #expect(create.d?["large"]?.fakeBool == true)
+            #expect(create.d?["roles"]?.fakeArray?.count == fake.roles.count)
+            let members = try #require(create.d?["members"]?.fakeArray)
             #expect(members.count == 1)
             #expect(members.first?["user"]?["id"]?.stringValue == String(fake.botUser.id.rawValue))
             #expect(fake.identifyCount == 1)
@@ -67,7 +67,7 @@ struct FakeGatewayTests {
             // Payloads are handled in order: an ACK would have come before the chunk.
             let next = try await gateway.next { if case .payload(let op, _, _, _, _) = $0 { return op == 11 || op == 0 }; return false }
             guard case .payload(0, "GUILD_MEMBERS_CHUNK", _, let d, _) = next else { Issue.record("got \(next)"); return }
-            #expect(d?["members"]?.array?.first?["user"]?["id"]?.stringValue == String(owner.rawValue))
+            #expect(d?["members"]?.fakeArray?.first?["user"]?["id"]?.stringValue == String(owner.rawValue))
         }
     }
 
@@ -86,10 +86,10 @@ struct FakeGatewayTests {
             var indices: [Int] = []
             for _ in 0..<3 {
                 let chunk = try await gateway.dispatch("GUILD_MEMBERS_CHUNK")
-                indices.append(try #require(chunk.d?["chunk_index"]?.int))
-                #expect(chunk.d?["chunk_count"]?.int == 3)
+                indices.append(try #require(chunk.d?["chunk_index"]?.fakeInt))
+                #expect(chunk.d?["chunk_count"]?.fakeInt == 3)
                 #expect(chunk.d?["nonce"]?.stringValue == "warden-1")
-                for member in chunk.d?["members"]?.array ?? [] {
+                for member in chunk.d?["members"]?.fakeArray ?? [] {
                     if let id = member["user"]?["id"]?.stringValue { seen.insert(id) }
                 }
             }
@@ -98,8 +98,8 @@ struct FakeGatewayTests {
 
             gateway.send(op: 8, request)
             let limited = try await gateway.dispatch("RATE_LIMITED")
-            #expect(limited.d?["opcode"]?.int == 8)
-            #expect((limited.d?["retry_after"]?.number ?? 0) > 0)
+            #expect(limited.d?["opcode"]?.fakeInt == 8)
+            #expect((limited.d?["retry_after"]?.fakeNumber ?? 0) > 0)
             #expect(limited.d?["meta"]?["nonce"]?.stringValue == "warden-1")
         }
     }
@@ -127,7 +127,7 @@ struct FakeGatewayTests {
             second.send(op: 6, "{\"token\":\"\(fake.botToken.revealed)\",\"session_id\":\"\(sessionID)\",\"seq\":\(lastSeen)}")
             let replayed = try await second.dispatch("GUILD_MEMBER_UPDATE")
             #expect(replayed.s == lastSeen + 1)
-            #expect(replayed.d?["roles"]?.array?.compactMap(\.stringValue) == [String(member.id.rawValue)])
+            #expect(replayed.d?["roles"]?.fakeArray?.compactMap(\.stringValue) == [String(member.id.rawValue)])
             let resumed = try await second.dispatch("RESUMED")
             #expect(resumed.s == lastSeen + 2)
             #expect(fake.resumeCount == 1)
@@ -151,7 +151,7 @@ struct FakeGatewayTests {
             second.send(op: 6, "{\"token\":\"\(fake.botToken.revealed)\",\"session_id\":\"\(sessionID)\",\"seq\":1}")
             let answer = try await second.next { if case .payload(9, _, _, _, _) = $0 { return true }; return false }
             guard case .payload(9, _, _, let d, _) = answer else { return }
-            #expect(d?.bool == false)
+            #expect(d?.fakeBool == false)
         }
     }
 
@@ -225,7 +225,7 @@ struct FakeGatewayTests {
             let update = try await gateway.dispatch("GUILD_MEMBER_UPDATE")
             #expect(update.d?["user"]?["id"]?.stringValue == String(target.rawValue))
             #expect(update.d?["guild_id"]?.stringValue == String(fake.guildID.rawValue))
-            #expect(update.d?["roles"]?.array?.compactMap(\.stringValue) == roles.map { String($0.rawValue) })
+            #expect(update.d?["roles"]?.fakeArray?.compactMap(\.stringValue) == roles.map { String($0.rawValue) })
             #expect(update.d?["nick"]?.stringValue == "[WYE] Someone")
 
             // Moving the bot role down: one GUILD_ROLE_UPDATE per moved role.

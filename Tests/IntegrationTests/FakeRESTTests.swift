@@ -210,7 +210,7 @@ struct FakeRESTTests {
             let index = fake.requestCount
             #expect(try await rest.send(.put, path, body: "", headers: ["X-Audit-Log-Reason": "Auth%20group%20sync"]).status == 204)
             let update = try await gateway.dispatch("GUILD_MEMBER_UPDATE")
-            #expect(update.d?["roles"]?.array?.compactMap(\.stringValue) == [String(role.id.rawValue)])
+            #expect(update.d?["roles"]?.fakeArray?.compactMap(\.stringValue) == [String(role.id.rawValue)])
 
             let recorded = try await fake.waitForRequest(from: index) { $0.method == "PUT" }
             #expect(recorded.header("x-audit-log-reason") == "Auth%20group%20sync")

@@ -118,15 +118,15 @@ final class TestInflater {
 }
 
 /// What the test gateway client saw.
-enum GatewayEvent: Sendable {
+enum RawGatewayEvent: Sendable {
     case payload(op: Int, t: String?, s: Int?, d: JSONValue?, raw: String)
     case closed(code: Int?)
 }
 
 /// A raw gateway client over HummingbirdWSClient, with zlib-stream inflate, driven step by step.
 final class RawGateway: Sendable {
-    let events: AsyncStream<GatewayEvent>
-    private let eventSink: AsyncStream<GatewayEvent>.Continuation
+    let events: AsyncStream<RawGatewayEvent>
+    private let eventSink: AsyncStream<RawGatewayEvent>.Continuation
     private let commands: AsyncStream<Command>.Continuation
     private let task: Task<Void, Never>
 
@@ -136,7 +136,7 @@ final class RawGateway: Sendable {
     }
 
     init(url: String, compress: Bool = true) {
-        let (events, eventSink) = AsyncStream<GatewayEvent>.makeStream()
+        let (events, eventSink) = AsyncStream<RawGatewayEvent>.makeStream()
         let (commandStream, commands) = AsyncStream<Command>.makeStream()
         self.events = events
         self.eventSink = eventSink
@@ -178,7 +178,7 @@ final class RawGateway: Sendable {
         }
     }
 
-    static func parse(_ text: String) -> GatewayEvent {
+    static func parse(_ text: String) -> RawGatewayEvent {
         struct Envelope: Decodable { var op: Int; var t: String?; var s: Int?; var d: JSONValue? }
         guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(text.utf8)) else {
             return .payload(op: -1, t: nil, s: nil, d: nil, raw: text)
@@ -195,10 +195,10 @@ final class RawGateway: Sendable {
     }
 
     /// The next event matching `predicate`, skipping others; fails after `timeout`.
-    func next(timeout: Duration = .seconds(5), where predicate: @escaping @Sendable (GatewayEvent) -> Bool = { _ in true })
-        async throws -> GatewayEvent {
+    func next(timeout: Duration = .seconds(5), where predicate: @escaping @Sendable (RawGatewayEvent) -> Bool = { _ in true })
+        async throws -> RawGatewayEvent {
         let events = self.events
-        return try await withThrowingTaskGroup(of: GatewayEvent?.self) { group in
+        return try await withThrowingTaskGroup(of: RawGatewayEvent?.self) { group in
             group.addTask {
                 for await event in events where predicate(event) { return event }
                 return nil
@@ -209,7 +209,7 @@ final class RawGateway: Sendable {
             }
             defer { group.cancelAll() }
             guard let event = try await group.next()!, case let found? = Optional(event) else {
-                throw GatewayTestTimeout()
+                throw RawGatewayTimeout()
             }
             return found
         }
@@ -218,14 +218,14 @@ final class RawGateway: Sendable {
     /// The next dispatch named `name`.
     func dispatch(_ name: String, timeout: Duration = .seconds(5)) async throws -> (s: Int?, d: JSONValue?) {
         let event = try await next(timeout: timeout) { if case .payload(0, name?, _, _, _) = $0 { return true }; return false }
-        guard case .payload(_, _, let s, let d, _) = event else { throw GatewayTestTimeout() }
+        guard case .payload(_, _, let s, let d, _) = event else { throw RawGatewayTimeout() }
         return (s, d)
     }
 
     /// The close code the connection ended with (nil: no close frame).
     func closeCode(timeout: Duration = .seconds(5)) async throws -> Int? {
         let event = try await next(timeout: timeout) { if case .closed = $0 { return true }; return false }
-        guard case .closed(let code) = event else { throw GatewayTestTimeout() }
+        guard case .closed(let code) = event else { throw RawGatewayTimeout() }
         return code
     }
 
@@ -235,11 +235,11 @@ final class RawGateway: Sendable {
     }
 }
 
-struct GatewayTestTimeout: Error {}
+struct RawGatewayTimeout: Error {}
 
 extension JSONValue {
-    var array: [JSONValue]? { if case .array(let items) = self { return items }; return nil }
-    var number: Double? { if case .number(let value) = self { return value }; return nil }
-    var int: Int? { number.map { Int($0) } }
-    var bool: Bool? { if case .bool(let value) = self { return value }; return nil }
+    var fakeArray: [JSONValue]? { if case .array(let items) = self { return items }; return nil }
+    var fakeNumber: Double? { if case .number(let value) = self { return value }; return nil }
+    var fakeInt: Int? { fakeNumber.map { Int($0) } }
+    var fakeBool: Bool? { if case .bool(let value) = self { return value }; return nil }
 }
