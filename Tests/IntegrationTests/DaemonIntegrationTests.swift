@@ -10,7 +10,7 @@ import WardenService
 
 /// The whole daemon (real libwebsockets and libcurl transports, a SQLite store in a temporary folder)
 /// against DiscordFake on loopback.
-@Suite(.serialized) struct DaemonIntegrationTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct DaemonIntegrationTests {
     struct Running {
         let discord: FakeDiscord
         let daemon: WardenDaemon
@@ -125,7 +125,8 @@ import WardenService
         _ = try await parts.store.upsert(Self.user(1, groups: ["Corp_WYE", "Fleet Commanders"]))
         try await Self.waitUntil(discord) { Set(discord.member(aliceID)?.roles ?? []) == [member, corp, fleet] }
 
-        // Bob was unlinked and told why.
+        // Bob was unlinked and told why (once the daemon has finished its writes).
+        await parts.enforcer.idle()
         #expect(try await parts.store.discordLink(userID: 2) == nil)
         #expect(try await parts.store.notifications(userID: 2).map(\.kind) == [.accountDisabled])
 

@@ -23,8 +23,10 @@ actor RecordingWriter: GuildWriter {
     var echo: (@Sendable (GatewayDispatch) async -> Void)?
     var members: [Snowflake: GuildMember] = [:]
     var failNext: DiscordRESTError?
+    /// Runs once, inside the next write, after its echo and before its answer (a racing moderator).
+    var duringNextWrite: (@Sendable () async -> Void)?
     private var nextRoleID: UInt64 = 900
-    private var waiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    private var waiters: [(count: Int, id: Int, continuation: CheckedContinuation<Void, Never>)] = []
     let guildID: Snowflake
 
     init(guildID: Snowflake) { self.guildID = guildID }
@@ -32,11 +34,26 @@ actor RecordingWriter: GuildWriter {
     func setEcho(_ echo: @escaping @Sendable (GatewayDispatch) async -> Void) { self.echo = echo }
     func setMember(_ member: GuildMember) { members[member.user!.id] = member }
     func failNextWrite(with error: DiscordRESTError) { failNext = error }
+    func setDuringNextWrite(_ body: @escaping @Sendable () async -> Void) { duringNextWrite = body }
 
-    /// Waits until at least `count` writes were made (no sleeping: resumed by the write itself).
+    /// Waits until at least `count` writes were made: resumed by the write itself, or after 10 s at
+    /// the latest (a safety net so a broken enforcer fails the test instead of hanging it).
     func waitForWrites(_ count: Int) async {
         if writes.count >= count { return }
-        await withCheckedContinuation { waiters.append((count, $0)) }
+        let id = nextWaiter
+        nextWaiter += 1
+        Task { [weak self] in
+            try? await Task.sleep(for: .seconds(10))
+            await self?.giveUp(id)
+        }
+        await withCheckedContinuation { waiters.append((count, id, $0)) }
+    }
+
+    private var nextWaiter = 0
+
+    private func giveUp(_ id: Int) {
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: index).continuation.resume()
     }
 
     private func record(_ write: Write, _ reason: String) throws {
@@ -61,6 +78,7 @@ actor RecordingWriter: GuildWriter {
     func addRole(_ role: Snowflake, to user: Snowflake, reason: String) async throws {
         try record(.add(user: user, role: role), reason)
         await echoMember(user) { if !$0.roles.contains(role) { $0.roles.append(role) } }
+        if let race = duringNextWrite { duringNextWrite = nil; await race() }
         notify()
     }
 
@@ -186,7 +204,7 @@ struct Harness {
     func settled() async { await enforcer.idle() }
 }
 
-@Suite struct EnforcerTests {
+@Suite(.timeLimit(.minutes(1))) struct EnforcerTests {
     @Test func theAuditAfterTheFillFixesAWrongMemberOnceAndItsEchoCausesNoFurtherWrite() async throws {
         let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id])],
                                        users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
@@ -351,6 +369,23 @@ struct Harness {
         await h.enforcer.apply(.guildRoleUpdate(GuildRoleEvent(guildID: Fixture.guildID, role: top)))
         #expect(!h.alerts.isOpen(.botRoleNotTop))
         #expect(!h.alerts.isOpen(.missingPermissions))
+    }
+
+    @Test func anEditThatRacesTheAnswerOfAWriteIsStillCorrected() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.settled()
+        let stripped = Fixture.member(10, roles: [Fixture.member.id])
+        // While the correction is on the wire, its echo arrives and a moderator strips the role again.
+        await h.writer.setDuringNextWrite { [writer = h.writer, enforcer = h.enforcer] in
+            await writer.setMember(stripped)
+            await enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: stripped)))
+        }
+        await h.writer.setMember(stripped)
+        await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: stripped)))
+        await h.writer.waitForWrites(2)
+        await h.settled()
+        #expect(await h.writer.writes == [.add(user: 10, role: Fixture.alpha.id), .add(user: 10, role: Fixture.alpha.id)])
     }
 
     @Test func unlinkedMembersAreLeftAloneByDefault() async throws {

@@ -122,6 +122,9 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private var laneLoad: [Lane: Int] = [:]
     private var laneBacklog: [Lane: MemberQueue] = [:]
     private var expected: [Snowflake: ExpectedMember] = [:]
+    /// Members for which an event arrived while their write was in flight: the cache is at least as new
+    /// as the write's answer, so no expectation is set for them.
+    private var touchedWhileBusy: Set<Snowflake> = []
     private var fights: [Snowflake: FightRecord] = [:]
     private var kicking: Set<Snowflake> = []
     private var roleCreations: [String] = []
@@ -226,6 +229,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         for id in changes.membersAdded where !fromChunk { trigger(id, cause: .memberJoined, at: now) }
         for change in changes.membersChanged where !fromChunk && (change.rolesChanged || change.nickChanged) {
             let id = change.userID
+            if busy.contains(id) { touchedWhileBusy.insert(id) }
             if let hope = expected[id] {
                 // Our write's echo (or a newer truth from Discord): the cache is current again either way.
                 expected[id] = nil
@@ -561,8 +565,10 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
                                                   nick: plan.nickname, reason: reason)
                 }
                 let now = clock.now
-                expected[uid] = ExpectedMember(roles: Set(plan.desiredRoles), nick: plan.nickname ?? member?.nick,
-                                               until: now.advanced(by: configuration.echoTimeout))
+                if touchedWhileBusy.remove(uid) == nil {
+                    expected[uid] = ExpectedMember(roles: Set(plan.desiredRoles), nick: plan.nickname ?? member?.nick,
+                                                   until: now.advanced(by: configuration.echoTimeout))
+                }
                 hooks.correction(cause, trigger.map { $0.at.duration(to: now) })
                 logger.info("member corrected", metadata: ["discord_uid": "\(uid)", "cause": "\(cause.rawValue)", "change": "\(plan.change)"])
                 settle(uid, .written, userID: userOfUID[uid])
@@ -575,6 +581,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
 
     private func finish(_ uid: Snowflake, lane: Lane) {
         busy.remove(uid)
+        touchedWhileBusy.remove(uid)
         laneLoad[lane, default: 1] -= 1
         // Anything that arrived meanwhile is re-checked against the newest state.
         if let again = recheck.removeValue(forKey: uid), !stopped {
