@@ -138,6 +138,27 @@ import WardenService
         #expect(discord.invalidRequestCount == 0, "nothing Discord refused was attempted")
     }
 
+    @Test func aDroppedConnectionResumesAndAnEditMadeMeanwhileIsCorrected() async throws {
+        var ids: [Snowflake] = []
+        let running = try await Self.start(members: { discord in
+            ids = [discord.addMember(username: "carol").user!.id]
+            return [(Self.user(3, groups: ["Corp_WYE"]), ids[0])]
+        })
+        let discord = running.discord
+        let carol = ids[0]
+        let member = discord.role(named: "Member")!.id
+        let corp = discord.role(named: "Corp_WYE")!.id
+        try await Self.waitUntil(discord) { Set(discord.member(carol)?.roles ?? []) == [member, corp] }
+
+        // The TCP connection drops without a close frame; a moderator edits while Warden is away.
+        discord.dropGatewayConnections()
+        try discord.removeRole(corp, from: carol)
+        try await Self.waitUntil(discord) { Set(discord.member(carol)?.roles ?? []) == [member, corp] }
+        #expect(discord.resumeCount >= 1, "the session was resumed, and the missed edit replayed")
+        #expect(discord.identifyCount == 1, "no second identify")
+        try await running.stop()
+    }
+
     @Test func aBadTokenIsFatalAndRaisesAuthFailed() async throws {
         let running = try await Self.start(members: { _ in [] }, botToken: "not-the-token")
         try await running.run.value
