@@ -93,6 +93,8 @@ let package = Package(
         .testTarget(name: "RoleSyncTests", dependencies: ["RoleSync", "AuthStore", "DiscordModels"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
         ]),
         .testTarget(name: "WardenServiceTests", dependencies: [
             "WardenService", "DiscordModels", "GuildState", "AuthStore", "RoleSync", "WardenConfig",

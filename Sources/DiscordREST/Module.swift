@@ -1,1 +1,0 @@
-// DiscordREST: see docs/ARCHITECTURE.md.
