@@ -104,6 +104,7 @@ import Testing
         #expect(link.globalName == "Bruce")
         #expect(await harness.backend.applied.isEmpty)
         // The access token went to Discord and nowhere else.
+        #expect(harness.logLines.current.contains { $0.contains("linked a Discord account") })
         #expect(!harness.logLines.current.contains { $0.contains("access-token-sentinel") || $0.contains(HTTPHarness.appSecret) || $0.contains("refresh-sentinel") })
     }
 
@@ -265,6 +266,9 @@ import Testing
         }
         #expect(harness.discord.routes == ["POST /oauth2/token"])
         #expect(try await harness.store.discordLink(userID: 42) == nil)
+        let lines = harness.logLines.current
+        #expect(lines.contains { $0.contains("Discord refused the authorization") && $0.contains("invalid_grant") })
+        #expect(!lines.contains { $0.contains(HTTPHarness.appSecret) || $0.contains("code-1") })
     }
 
     @Test func theCallbackAnswersOnlyAtItsExactPath() async throws {
