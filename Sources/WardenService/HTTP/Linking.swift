@@ -214,7 +214,7 @@ public struct Linking: Sendable {
         logger.info("linked a Discord account", metadata: ["user_id": "\(userID)", "uid": "\(uid)"])
         if let success = http.successURL { return .redirect(to: success.absoluteString) }
         return .page(LinkPage(status: 200, title: "Discord account linked",
-                              message: "Your Discord account \(account.display) is now linked to your Auth account and has joined the server. You can close this page."))
+                              message: "Your Discord account \(account.display) is now linked to your Auth account and is a member of the server, with the roles Auth gives you. You can close this page."))
     }
 
     private func refuseLinkedElsewhere(userID: Int64, uid: Snowflake) async -> LinkingResult {

@@ -79,6 +79,28 @@ import Testing
         #expect(stored.user.mainCharacter?.corporationTicker == "WYE")
     }
 
+    @Test func anUpsertReachesTheStoresChangeFeedSoTheEnforcerActsAtOnce() async throws {
+        let harness = try HTTPHarness()
+        let changes = harness.store.changes()
+        try await harness.test { client in
+            let response = try await client.execute(uri: "/api/users/42", method: .put, headers: HTTPHarness.auth,
+                                                    body: .text(HTTPHarness.record(id: 42, uid: "80351110224678912")))
+            #expect(response.status == .ok)
+        }
+        let first = try await withThrowingTaskGroup(of: [AuthStoreChange].self) { group in
+            group.addTask { await Array(changes.prefix(2).reduce(into: []) { $0.append($1) }) }
+            group.addTask {
+                try await Task.sleep(for: .seconds(5))
+                throw CancellationError()
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? []
+        }
+        #expect(first.count == 2)
+        #expect(first.contains { if case .userChanged(id: 42, _) = $0 { true } else { false } })
+        #expect(first.contains(.linked(userID: 42, uid: 80351110224678912)))
+    }
+
     @Test func theBodyMayLeaveOutTheIdButMayNotContradictThePath() async throws {
         let harness = try HTTPHarness()
         try await harness.test { client in
