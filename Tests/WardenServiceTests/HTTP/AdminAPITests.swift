@@ -409,3 +409,20 @@ import Testing
         }
     }
 }
+
+@Suite struct AdminJSONTests {
+    @Test func depthCountsBracketsOutsideStringsOnly() {
+        let inString = Array(#"{"groups": ["[[[[[[[[[[", "\"[[[[[[[[[[{{{{"]}"#.utf8)
+        #expect(!AdminJSON.exceedsDepth(inString, limit: 2))
+        #expect(AdminJSON.exceedsDepth(Array("[[[1]]]".utf8), limit: 2))
+        #expect(!AdminJSON.exceedsDepth(Array("[[1],[2],[3]]".utf8), limit: 2))
+    }
+
+    @Test func anIDIsSplicedIntoTheTextWithoutReencodingIt() throws {
+        let spliced = try #require(AdminJSON.insertingID(42, into: Array(#" {"discord": {"uid": 80351110224678912}}"#.utf8)))
+        #expect(String(decoding: spliced, as: UTF8.self) == #" {"id":42,"discord": {"uid": 80351110224678912}}"#)
+        let empty = try #require(AdminJSON.insertingID(7, into: Array("{ }".utf8)))
+        #expect(String(decoding: empty, as: UTF8.self) == #"{"id":7 }"#)
+        #expect(AdminJSON.insertingID(7, into: Array("[1]".utf8)) == nil)
+    }
+}
