@@ -9,7 +9,7 @@ import WardenConfig
 @testable import WardenService
 
 /// A value behind an NSLock, for fakes called from many tasks.
-final class Locked<Value>: @unchecked Sendable {
+final class TestBox<Value>: @unchecked Sendable {
     // @unchecked: `value` is only touched inside `withLock`, which holds `lock`.
     private let lock = NSLock()
     private var value: Value
@@ -85,10 +85,10 @@ final class FakeDiscord: DiscordREST {
         var addError: DiscordRESTError?
     }
 
-    let script: Locked<Script>
-    let requests = Locked<[DiscordRequest]>([])
+    let script: TestBox<Script>
+    let requests = TestBox<[DiscordRequest]>([])
 
-    init(_ script: Script = Script()) { self.script = Locked(script) }
+    init(_ script: Script = Script()) { self.script = TestBox(script) }
 
     func send(_ request: DiscordRequest) async throws -> DiscordResponse {
         requests.withLock { $0.append(request) }
@@ -135,7 +135,7 @@ final class FakeDiscord: DiscordREST {
 
 /// Every log line, to check that no secret reaches one.
 struct RecordingLogHandler: LogHandler {
-    let lines: Locked<[String]>
+    let lines: TestBox<[String]>
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .trace
 
@@ -164,8 +164,8 @@ struct HTTPHarness {
     let backend: FakeBackend
     let discord: FakeDiscord
     let metrics = WardenMetrics()
-    let clock = Locked(HTTPHarness.start)
-    let logLines = Locked<[String]>([])
+    let clock = TestBox(HTTPHarness.start)
+    let logLines = TestBox<[String]>([])
     let signer = TokenSigner(secret: HTTPHarness.appSecret)
     var syncNames = true
     var successURL: String?

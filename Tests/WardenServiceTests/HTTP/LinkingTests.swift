@@ -179,7 +179,7 @@ import Testing
     @Test func aStateIsSingleUseEvenAcrossARestart() async throws {
         let harness = try HTTPHarness()
         try await harness.addUser(42)
-        let state = Locked("")
+        let state = TestBox("")
         try await harness.test { client in
             let url = try await Self.authorizeURL(client, harness: harness)
             state.withLock { $0 = Self.state(of: url) }
