@@ -20,7 +20,8 @@ enum AdminJSON {
     }
 
     /// Decodes a request body, or throws a 400 ``AdminAPIError`` naming the bad field.
-    /// - Parameter recordIndexed: the body is an array of records: paths start with `record N: `.
+    /// - Parameter what: what the body holds (`record`, `records`, `names`, `task`); for `records`
+    ///   (an array of records) field paths start with `record N: `.
     static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8], what: String) throws(AdminAPIError) -> T {
         guard !exceedsDepth(body, limit: maximumDepth) else {
             throw .badRequest("body: nested deeper than \(maximumDepth) levels")
@@ -29,8 +30,6 @@ enum AdminJSON {
             return try JSONDecoder().decode(T.self, from: Data(body))
         } catch let error as DecodingError {
             throw .badRequest(describe(error, what: what))
-        } catch let error as AdminAPIError {
-            throw error
         } catch {
             throw .badRequest("body: not valid JSON")
         }
@@ -44,7 +43,13 @@ enum AdminJSON {
         var escaped = false
         for byte in bytes {
             if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
                 continue
             }
             switch byte {
