@@ -102,8 +102,11 @@ let package = Package(
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ]),
         .testTarget(name: "WardenServiceTests", dependencies: [
-            "WardenService", "DiscordModels", "GuildState", "AuthStore", "RoleSync", "WardenConfig",
+            "WardenService", "DiscordModels", "GuildState", "AuthStore", "RoleSync", "WardenConfig", "DiscordREST",
             .product(name: "Clocks", package: "swift-clocks"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "wardenTests", dependencies: [
             "warden", "WardenConfig", "WardenLogging", "DiscordModels",

@@ -1,0 +1,121 @@
+import AuthStore
+import DiscordREST
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import WardenConfig
+
+/// Warden's HTTP server (Hummingbird 2), bound to `http.listen`:
+/// - `/api/…`: the admin API (SPEC 3.3) behind `Authorization: Bearer <admin_token>`;
+/// - `GET /healthz` (the process is alive), `GET /readyz` (200 only when the gateway session is live and
+///   the member cache complete, else 503), `GET /metrics` (Prometheus text);
+/// - `GET /discord/activate` and the OAuth callback at the path of `discord.callback_url` (SPEC 1.9).
+///
+/// It is a swift-service-lifecycle `Service`: run it in the daemon's `ServiceGroup`; a graceful shutdown
+/// stops accepting connections and lets requests in flight finish. Nothing it logs or answers carries a
+/// secret: query strings (tokens, codes, states) are never logged.
+public struct WardenHTTPServer: Service {
+    let configuration: WardenConfiguration
+    let store: AuthStore
+    let backend: any AdminBackend
+    let metrics: WardenMetrics
+    let linking: Linking
+    let logger: Logger
+    let onServerRunning: @Sendable (Int) async -> Void
+
+    /// - Parameters:
+    ///   - rest: the Discord REST client (the OAuth exchange and adding members go through it).
+    ///   - signer: signs activation links and OAuth states; by default keyed by the app secret.
+    ///   - now: the wall clock for token expiry.
+    ///   - onServerRunning: called with the bound port once the server listens (port 0 in tests).
+    public init(configuration: WardenConfiguration, store: AuthStore, backend: any AdminBackend, rest: any DiscordREST,
+                metrics: WardenMetrics, signer: TokenSigner? = nil, now: @escaping @Sendable () -> Date = { Date() },
+                logger: Logger = Logger(label: "warden.http"),
+                onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        self.configuration = configuration
+        self.store = store
+        self.backend = backend
+        self.metrics = metrics
+        self.logger = logger
+        self.onServerRunning = onServerRunning
+        self.linking = Linking(configuration: configuration, store: store, rest: rest, backend: backend,
+                               signer: signer ?? TokenSigner(secret: configuration.discord.appSecret.revealed),
+                               now: now, logger: logger)
+    }
+
+    /// Runs the server until the service group shuts down gracefully or the task is cancelled.
+    public func run() async throws {
+        try await application().run()
+    }
+
+    /// The Hummingbird application on `http.listen` (tests use it with HummingbirdTesting).
+    public func application() -> Application<RouterResponder<BasicRequestContext>> {
+        let listen = configuration.http.listen
+        let onServerRunning = self.onServerRunning
+        return Application(
+            router: router(),
+            configuration: ApplicationConfiguration(address: .hostname(listen.host, port: listen.port), serverName: nil),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// Every route.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        let backend = self.backend
+        let metrics = self.metrics
+        let linking = self.linking
+
+        router.get("healthz") { _, _ in Self.text("ok\n") }
+        router.get("readyz") { _, _ in
+            await backend.isReady() ? Self.text("ready\n") : Self.text("not ready\n", status: .serviceUnavailable)
+        }
+        router.get("metrics") { _, _ in
+            Self.text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.get(RouterPath(Linking.activatePath)) { request, _ in
+            Self.response(await linking.activate(token: request.uri.queryParameters["token"].map(String.init)))
+        }
+        let callbackPath = linking.callbackPath
+        router.get(RouterPath(callbackPath)) { request, _ in
+            // The router ignores a trailing slash; the callback answers only at its exact path.
+            guard request.uri.path == callbackPath else { throw HTTPError(.notFound) }
+            let query = request.uri.queryParameters
+            return Self.response(await linking.callback(code: query["code"].map(String.init), state: query["state"].map(String.init),
+                                                        error: query["error"].map(String.init)))
+        }
+
+        let api = router.group("api")
+            .add(middleware: AdminTokenMiddleware(verifier: AdminTokenVerifier(token: configuration.http.adminToken.revealed)))
+            .add(middleware: AdminErrorMiddleware(logger: logger))
+        AdminAPI(store: store, backend: backend, linking: linking, logger: logger).register(on: api)
+        return router
+    }
+
+    /// `Referrer-Policy` (HTTPTypes has no constant for it; reached through HTTPFields' element type).
+    static let referrerPolicy = HTTPFields.Element.Name("Referrer-Policy")!
+
+    static func text(_ body: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func response(_ result: LinkingResult) -> Response {
+        var headers = HTTPFields()
+        headers[.cacheControl] = "no-store"
+        // The callback's URL holds a code and a state: never hand it on as a Referer.
+        headers[Self.referrerPolicy] = "no-referrer"
+        switch result {
+        case .redirect(let location):
+            headers[.location] = location
+            return Response(status: .found, headers: headers)
+        case .page(let page):
+            headers[.contentType] = "text/html; charset=utf-8"
+            return Response(status: HTTPResponse.Status(code: page.status), headers: headers,
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: page.html)))
+        }
+    }
+}
