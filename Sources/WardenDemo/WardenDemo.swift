@@ -15,10 +15,14 @@ public struct WardenDemoOptions: Sendable {
     public var members: Int
     /// The longest wait for any one event before the step counts as failed.
     public var stepTimeout: Duration
+    /// Changes the simulated Discord before the daemon connects (tests inject a fault with it).
+    public var prepareDiscord: @Sendable (FakeDiscord) -> Void
 
-    public init(members: Int = 50, stepTimeout: Duration = .seconds(20)) {
+    public init(members: Int = 50, stepTimeout: Duration = .seconds(20),
+                prepareDiscord: @escaping @Sendable (FakeDiscord) -> Void = { _ in }) {
         self.members = members
         self.stepTimeout = stepTimeout
+        self.prepareDiscord = prepareDiscord
     }
 }
 
@@ -148,6 +152,7 @@ final class DemoStage: Sendable {
         fakeConfiguration.identifyConcurrencyWindow = nil
         let discord = FakeDiscord(configuration: fakeConfiguration, seed: seed)
         try await discord.start()
+        options.prepareDiscord(discord)
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-demo-\(UUID().uuidString)")
         do {

@@ -30,3 +30,18 @@ import WardenDemo
         #expect(!text.contains("✗"))
     }
 }
+
+extension WardenDemoTests {
+    @Test func aStepThatDoesNotHappenFailsTheDemoWithOne() async throws {
+        let lines = Lines()
+        // Without the Server Members Intent the gateway refuses the session: the cache never fills.
+        let options = WardenDemoOptions(members: 10, stepTimeout: .seconds(3), prepareDiscord: { $0.setMembersIntentEnabled(false) })
+        let status = await WardenDemo(options: options, output: { lines.append($0) }).run()
+        let text = lines.all.joined(separator: "\n")
+        #expect(status == 1, "demo output:\n\(text)")
+        #expect(text.contains("== Step \(WardenDemo.stepTitles[0])"))
+        #expect(text.contains("✗ step failed: timed out after 3.0 seconds waiting for the member cache to fill"))
+        #expect(text.contains("steps passed: 0/5"))
+        #expect(!text.contains("== Step \(WardenDemo.stepTitles[1])"), "the script stops at the first failed step")
+    }
+}
