@@ -155,6 +155,7 @@ final class DemoStage: Sendable {
         options.prepareDiscord(discord)
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-demo-\(UUID().uuidString)")
+        var started: (daemon: WardenDaemon, run: Task<Void, any Error>)?
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let storePath = directory.appendingPathComponent("warden.sqlite3").path
@@ -181,7 +182,12 @@ final class DemoStage: Sendable {
                 transports: DaemonTransports(webSocket: LWSWebSocketTransport(), http: try CurlHTTPTransport()))
             let startRequestIndex = discord.requestCount
             let daemonRun = Task { try await daemon.run() }
-            let parts = await daemon.waitUntilStarted()
+            started = (daemon, daemonRun)
+            // The daemon builds its parts, or ends at once on a fatal refusal (a bad token).
+            try await waitUntil("the daemon to start", timeout: options.stepTimeout) { daemon.parts != nil || daemon.outcome != nil }
+            guard let parts = daemon.parts else {
+                throw DemoFailure("the daemon stopped: \(daemon.outcome.map { "\($0)" } ?? "unknown")")
+            }
 
             let server = WardenHTTPServer(
                 configuration: configuration, store: parts.store, backend: DemoAdminBackend(daemon: daemon, parts: parts),
@@ -191,13 +197,24 @@ final class DemoStage: Sendable {
                 services: [.init(service: server)], gracefulShutdownSignals: [], logger: Logger(label: "warden.demo")))
             let httpRun = Task { try await http.run() }
             let adminURL = "http://127.0.0.1:\(port)"
-            try await waitUntil("Warden's HTTP server on \(adminURL)", timeout: options.stepTimeout) {
-                (try? await DemoHTTP.send(.get, "\(adminURL)/healthz"))?.status == 200
+            do {
+                try await waitUntil("Warden's HTTP server on \(adminURL)", timeout: options.stepTimeout) {
+                    (try? await DemoHTTP.send(.get, "\(adminURL)/healthz"))?.status == 200
+                }
+            } catch {
+                await http.triggerGracefulShutdown()
+                _ = try? await httpRun.value
+                throw error
             }
             return DemoStage(discord: discord, daemon: daemon, parts: parts, daemonRun: daemonRun, http: http, httpRun: httpRun,
                              directory: directory, adminURL: adminURL, adminToken: adminToken, linked: linked,
                              startRequestIndex: startRequestIndex)
         } catch {
+            if let started {
+                await started.daemon.shutdown()
+                started.run.cancel()
+                _ = try? await started.run.value
+            }
             await discord.stop()
             try? FileManager.default.removeItem(at: directory)
             throw error
