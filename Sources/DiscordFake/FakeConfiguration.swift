@@ -60,6 +60,10 @@ public struct FakeConfiguration: Sendable {
     /// Lifetime of an OAuth access token (`expires_in`).
     public var oauthTokenLifetime: Duration = .seconds(604_800)
 
+    /// Delay between a REST write's answer and the gateway events it causes (nil: the events are queued
+    /// before the answer is written, so either may reach the client first, as on Discord).
+    public var restDispatchDelay: Duration?
+
     /// How long a request hung by `hangNextRESTRequests` waits before the fake answers 504.
     public var hangDuration: Duration = .seconds(30)
 

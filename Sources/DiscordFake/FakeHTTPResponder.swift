@@ -68,12 +68,22 @@ extension FakeDiscord {
     }
 
     private func respondNow(_ request: RecordedRequest, urls: FakeREST.FakeURLs) -> FakeHTTPResponse {
-        return state.withLock { state in
+        let (response, deferred, delay) = state.withLock { state in
             if request.method == "GET", request.path == "/oauth2/authorize" || request.path == "/oauth2/authorize/" {
-                return FakeOAuth(request: request).authorize(&state)
+                return (FakeOAuth(request: request).authorize(&state), [FakeDispatch](), Duration?.none)
             }
-            return FakeREST(request: request, urls: urls).respond(&state)
+            let response = FakeREST(request: request, urls: urls).respond(&state)
+            defer { state.deferredDispatches = [] }
+            return (response, state.deferredDispatches, state.configuration.restDispatchDelay)
         }
+        if let delay, !deferred.isEmpty {
+            let state = self.state
+            Task {
+                try? await Task.sleep(for: delay)
+                state.withLock { $0.deliver(deferred) }
+            }
+        }
+        return response
     }
 
     /// Waits `duration` or until `stop()`, whichever comes first.

@@ -339,7 +339,7 @@ struct FakeREST {
         let (role, dispatches) = state.guild.createRole(
             name: name, permissions: permissions, color: (body["color"] as? NSNumber)?.intValue ?? 0,
             hoist: (body["hoist"] as? Bool) ?? false, mentionable: (body["mentionable"] as? Bool) ?? false)
-        state.deliver(dispatches)
+        state.deliverFromREST(dispatches)
         return .json(200, role)
     }
 
@@ -384,7 +384,7 @@ struct FakeREST {
             guard state.guild.botPermissions.isSuperset(of: added) else { return .missingPermissions }
             dispatches += state.guild.setRolePermissions(role.id, Permissions(rawValue: raw))
         }
-        state.deliver(dispatches)
+        state.deliverFromREST(dispatches)
         return .json(200, state.guild.roles[role.id]!)
     }
 
@@ -396,7 +396,7 @@ struct FakeREST {
         }
         guard role.id != state.guild.id else { return .error(400, .general, "Cannot delete @everyone") }
         guard !role.managed else { return .missingPermissions }
-        state.deliver(state.guild.deleteRole(role.id))
+        state.deliverFromREST(state.guild.deleteRole(role.id))
         return .noContent
     }
 
@@ -470,7 +470,7 @@ struct FakeREST {
             return refusal
         }
         let dispatches = state.guild.editMember(targetID, roles: newRoles, nick: newNick)
-        state.deliver(dispatches)
+        state.deliverFromREST(dispatches)
         return .json(200, MemberPayload(member: state.guild.members[targetID]!))
     }
 
@@ -501,7 +501,7 @@ struct FakeREST {
             return refusal
         }
         let roles = add ? target.roles + [roleID] : target.roles.filter { $0 != roleID }
-        state.deliver(state.guild.editMember(targetID, roles: roles, nick: nil))
+        state.deliverFromREST(state.guild.editMember(targetID, roles: roles, nick: nil))
         return .noContent
     }
 
@@ -518,7 +518,7 @@ struct FakeREST {
         if let refusal = Self.refuseKick(state.guild, targetID: targetID, twoFactorBlocks: twoFactorBlocks(state)) {
             return refusal
         }
-        state.deliver(state.guild.removeMember(targetID))
+        state.deliverFromREST(state.guild.removeMember(targetID))
         return .noContent
     }
 
@@ -552,7 +552,7 @@ struct FakeREST {
         case .failure(let refusal): return refusal.response
         }
         let member = GuildMember(user: user, nick: nick, roles: roles, joinedAt: "2025-06-01T00:00:00.000000+00:00")
-        state.deliver(state.guild.insertMember(member))
+        state.deliverFromREST(state.guild.insertMember(member))
         return .json(201, MemberPayload(member: member))
     }
 

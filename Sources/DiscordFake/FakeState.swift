@@ -108,6 +108,8 @@ struct FakeState: Sendable {
     var hungRequests: [Int: CheckedContinuation<Void, Never>] = [:]
     var nextHungRequest = 0
     var stopped = false
+    /// Dispatches caused by REST writes, held back for `restDispatchDelay`.
+    var deferredDispatches: [FakeDispatch] = []
 
     var now: Double { configuration.clock.now() }
 
@@ -120,6 +122,11 @@ struct FakeState: Sendable {
         for sessionID in sessions.keys.sorted() {
             for dispatch in dispatches { send(dispatch, to: sessionID) }
         }
+    }
+
+    /// Dispatches caused by a REST write: at once, or after `restDispatchDelay` (taken by the responder).
+    mutating func deliverFromREST(_ dispatches: [FakeDispatch]) {
+        if configuration.restDispatchDelay == nil { deliver(dispatches) } else { deferredDispatches += dispatches }
     }
 
     /// Sends one dispatch on one session: next sequence number, logged, written if connected.

@@ -136,4 +136,34 @@ struct FakeFaultTests {
         for await _ in activity { count += 1 }
         #expect(count == 0)
     }
+
+    @Test("with restDispatchDelay the answer to a write goes out before the event it causes")
+    func delayedRESTDispatch() async throws {
+        var configuration = Self.configuration()
+        configuration.restDispatchDelay = .milliseconds(200)
+        var seed = FakeSeed()
+        seed.generatedMembers = 5
+        try await withFake(configuration: configuration, seed: seed) { fake in
+            let (gateway, _, _) = try await Self.identified(fake)
+            defer { gateway.shutdown() }
+            let activity = fake.activity()
+            let target = fake.ordinaryMemberIDs[0]
+            let role = try #require(fake.role(named: "Recruiter"))
+            try fake.editMember(target, roles: [])
+            let put = try await RawREST(fake: fake).send(.put, "guilds/\(fake.guildID)/members/\(target)/roles/\(role.id)", body: "")
+            #expect(put.status == 204)
+            _ = try await gateway.dispatch("GUILD_MEMBER_UPDATE")
+            _ = try await gateway.dispatch("GUILD_MEMBER_UPDATE")
+            var order: [String] = []
+            for await event in activity {
+                switch event {
+                case .response: order.append("response")
+                case .dispatch(let sent) where sent.name == "GUILD_MEMBER_UPDATE": order.append("update")
+                default: break
+                }
+                if order.count == 3 { break }
+            }
+            #expect(order == ["update", "response", "update"])
+        }
+    }
 }
