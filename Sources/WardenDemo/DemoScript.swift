@@ -62,7 +62,10 @@ struct DemoScript: Sendable {
         let writes = memberWrites(from: stage.startRequestIndex)
         let corrected = Set(writes.compactMap { Self.memberID(in: $0.path) })
         say("   initial audit corrected \(corrected.count) members with \(writes.count) requests, e.g.:")
-        for request in writes.prefix(4) { say("     \(activity(request))") }
+        for request in writes.prefix(4) {
+            let reason = Self.reason(of: request)
+            say("     \(activity(request))  (\"\(reason.count > 60 ? reason.prefix(59) + "…" : reason)\")")
+        }
         if writes.count > 4 { say("     … and \(writes.count - 4) more") }
 
         for (userID, uid, user) in stage.linked {
