@@ -156,6 +156,8 @@ final class DemoStage: Sendable {
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-demo-\(UUID().uuidString)")
         var started: (daemon: WardenDaemon, run: Task<Void, any Error>)?
+        // Starting is not a narrated step: a short step timeout (tests) must not fail it on a busy machine.
+        let startTimeout = max(options.stepTimeout, .seconds(20))
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let storePath = directory.appendingPathComponent("warden.sqlite3").path
@@ -184,7 +186,7 @@ final class DemoStage: Sendable {
             let daemonRun = Task { try await daemon.run() }
             started = (daemon, daemonRun)
             // The daemon builds its parts, or ends at once on a fatal refusal (a bad token).
-            try await waitUntil("the daemon to start", timeout: options.stepTimeout) { daemon.parts != nil || daemon.outcome != nil }
+            try await waitUntil("the daemon to start", timeout: startTimeout) { daemon.parts != nil || daemon.outcome != nil }
             guard let parts = daemon.parts else {
                 throw DemoFailure("the daemon stopped: \(daemon.outcome.map { "\($0)" } ?? "unknown")")
             }
@@ -198,7 +200,7 @@ final class DemoStage: Sendable {
             let httpRun = Task { try await http.run() }
             let adminURL = "http://127.0.0.1:\(port)"
             do {
-                try await waitUntil("Warden's HTTP server on \(adminURL)", timeout: options.stepTimeout) {
+                try await waitUntil("Warden's HTTP server on \(adminURL)", timeout: startTimeout) {
                     (try? await DemoHTTP.send(.get, "\(adminURL)/healthz"))?.status == 200
                 }
             } catch {
