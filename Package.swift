@@ -67,9 +67,16 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
         ]),
+        // `warden demo`: the daemon against DiscordFake with a narrated script (kept out of the daemon's core).
+        .target(name: "WardenDemo", dependencies: [
+            "WardenService", "DiscordFake", "WardenConfig", "AuthStore", "DiscordModels", "DiscordREST", "DiscordGateway",
+            "RoleSync",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // The command line.
         .executableTarget(name: "warden", dependencies: [
-            "WardenConfig", "WardenLogging", "DiscordModels", "WardenService", "DiscordGateway",
+            "WardenConfig", "WardenLogging", "DiscordModels", "WardenService", "DiscordGateway", "WardenDemo",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), "DiscordREST",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -94,12 +101,14 @@ let package = Package(
         .testTarget(name: "RoleSyncTests", dependencies: ["RoleSync", "AuthStore", "DiscordModels"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState", "CZlib",
-            "WardenService", "WardenConfig", "AuthStore",
+            "WardenService", "WardenConfig", "AuthStore", "WardenDemo",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ]),
         .testTarget(name: "WardenServiceTests", dependencies: [
             "WardenService", "DiscordModels", "GuildState", "AuthStore", "RoleSync", "WardenConfig", "DiscordREST",

@@ -11,7 +11,7 @@ struct WardenCommand: ParsableCommand {
             """,
         subcommands: [
             RunCommand.self, CheckConfigCommand.self, CallCommand.self, LinkURLCommand.self, AddBotURLCommand.self,
-            UsersCommand.self, StatusCommand.self,
+            UsersCommand.self, StatusCommand.self, DemoCommand.self,
         ]
     )
 }
