@@ -107,8 +107,6 @@ let package = Package(
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
         ]),
         .testTarget(name: "WardenServiceTests", dependencies: [
             "WardenService", "DiscordModels", "GuildState", "AuthStore", "RoleSync", "WardenConfig", "DiscordREST",

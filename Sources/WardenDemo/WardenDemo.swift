@@ -192,7 +192,7 @@ final class DemoStage: Sendable {
             }
 
             let server = WardenHTTPServer(
-                configuration: configuration, store: parts.store, backend: DemoAdminBackend(daemon: daemon, parts: parts),
+                configuration: configuration, store: parts.store, backend: DaemonAdminBackend(daemon: daemon, parts: parts),
                 rest: parts.rest, metrics: daemon.metrics, signer: parts.signer)
             // In its own service group, so the end of the demo shuts it down gracefully.
             let http = ServiceGroup(configuration: ServiceGroupConfiguration(

@@ -47,7 +47,7 @@ struct RunCommand: WardenSubcommand {
 
         let daemon = WardenDaemon(configuration: configuration, transports: transports)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: daemon)],
+            services: [.init(service: daemon), .init(service: DaemonHTTPService(daemon: daemon))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         do {

@@ -121,7 +121,7 @@ import WardenService
         try await Self.waitUntil(discord) { Set(discord.member(aliceID)?.roles ?? []) == [member, corp] }
 
         // Auth adds a group: applied at once.
-        let parts = await running.daemon.waitUntilStarted()
+        let parts = try #require(await running.daemon.waitUntilStarted())
         _ = try await parts.store.upsert(Self.user(1, groups: ["Corp_WYE", "Fleet Commanders"]))
         try await Self.waitUntil(discord) { Set(discord.member(aliceID)?.roles ?? []) == [member, corp, fleet] }
 

@@ -75,14 +75,23 @@ public final class WardenDaemon: Service, Sendable {
     /// The running daemon's parts; nil before `run()` built them.
     public var parts: Parts? { state.withLock { $0.parts } }
 
-    /// Waits until `run()` has built its parts (the HTTP server and tests use them).
-    public func waitUntilStarted() async -> Parts {
+    /// Waits until `run()` has built its parts (the HTTP server and tests use them); nil when `run()`
+    /// ended without building them (a fatal refusal at start) or the waiting task was cancelled.
+    public func waitUntilStarted() async -> Parts? {
         if let parts { return parts }
-        await withCheckedContinuation { continuation in
-            let resumeNow = state.withLock { $0.parts != nil }
-            if resumeNow { continuation.resume() } else { ready.withLock { $0.append(continuation) } }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { $0.parts != nil || $0.outcome != nil }
+                if resumeNow || Task.isCancelled { continuation.resume() } else { ready.withLock { $0.append(continuation) } }
+            }
+        } onCancel: {
+            self.releaseWaiters()
         }
-        return parts!
+        return parts
+    }
+
+    private func releaseWaiters() {
+        for waiter in ready.withLock({ list in defer { list.removeAll() }; return list }) { waiter.resume() }
     }
 
     // MARK: - Running
@@ -129,6 +138,7 @@ public final class WardenDaemon: Service, Sendable {
             alerts.observe(.authFailed, AlertCondition(message: "Discord answered 401: the bot token is invalid"))
             await alerts.flush()
             state.withLock { $0.outcome = .fatal(.authFailed, "the bot token is invalid (REST 401)") }
+            releaseWaiters()
             try? store.close()
             return
         } catch {
@@ -145,7 +155,7 @@ public final class WardenDaemon: Service, Sendable {
         let parts = Parts(store: store, rest: rest, enforcer: enforcer, gateway: gateway, alerts: alerts, tasks: tasks,
                           signer: TokenSigner(secret: discord.appSecret.revealed))
         state.withLock { $0.parts = parts }
-        for waiter in ready.withLock({ list in defer { list.removeAll() }; return list }) { waiter.resume() }
+        releaseWaiters()
 
         await gateway.start()
         logger.info("warden started", metadata: ["guild_id": "\(discord.guildID)", "enforce": "\(discord.enforce)",
@@ -169,6 +179,7 @@ public final class WardenDaemon: Service, Sendable {
         await alerts.flush()
         try? store.close()
         if state.withLock({ $0.outcome }) == nil { state.withLock { $0.outcome = .stopped } }
+        releaseWaiters()
         logger.info("warden stopped", metadata: ["outcome": "\(outcome.map { "\($0)" } ?? "stopped")"])
     }
 

@@ -1,15 +1,21 @@
 import AuthStore
 import DiscordModels
+import Logging
 import RoleSync
-import WardenService
+import ServiceLifecycle
 
-/// The HTTP server's view of the running daemon (``AdminBackend``), built from the daemon's public
-/// parts. `warden run` does not serve HTTP yet; the demo runs the server next to the daemon with this.
-struct DemoAdminBackend: AdminBackend {
+/// The HTTP server's view of the running daemon (``AdminBackend``): status, alerts, readiness, tasks,
+/// deactivation and the join plan of a linking user, from the daemon's parts.
+public struct DaemonAdminBackend: AdminBackend {
     let daemon: WardenDaemon
     let parts: WardenDaemon.Parts
 
-    func status() async throws -> AdminStatus {
+    public init(daemon: WardenDaemon, parts: WardenDaemon.Parts) {
+        self.daemon = daemon
+        self.parts = parts
+    }
+
+    public func status() async throws -> AdminStatus {
         guard let status = await daemon.status() else {
             return AdminStatus(gateway: .init(state: .connecting, session: false), cache: .init(roles: 0, members: 0, complete: false),
                                bot: .init(top: false, highestRole: nil), linkedUsers: 0, pendingWrites: 0)
@@ -30,13 +36,13 @@ struct DemoAdminBackend: AdminBackend {
             alerts: status.alerts)
     }
 
-    func alerts() async -> AlertsSnapshot {
+    public func alerts() async -> AlertsSnapshot {
         AlertsSnapshot(open: parts.alerts.open, recent: parts.alerts.recent)
     }
 
-    func isReady() async -> Bool { await daemon.isReady() }
+    public func isReady() async -> Bool { await daemon.isReady() }
 
-    func enqueueTask(named name: String, userID: Int64?) async throws -> Int64 {
+    public func enqueueTask(named name: String, userID: Int64?) async throws -> Int64 {
         do {
             return try await parts.tasks.enqueue(name, userID: userID)
         } catch let error as TaskRequestError {
@@ -48,16 +54,16 @@ struct DemoAdminBackend: AdminBackend {
         }
     }
 
-    func deactivate(userID: Int64) async throws {
+    public func deactivate(userID: Int64) async throws {
         _ = try await parts.enforcer.deactivate(userID: userID, reason: "Auth: account deactivated", notify: false)
     }
 
-    func deleteUser(id: Int64) async throws {
+    public func deleteUser(id: Int64) async throws {
         _ = try await parts.enforcer.deactivate(userID: id, reason: "Auth: user deleted", notify: false)
         _ = try await parts.store.deleteUser(id: id)
     }
 
-    func joinPlan(for user: AuthUser, uid: Snowflake) async throws -> JoinPlan {
+    public func joinPlan(for user: AuthUser, uid: Snowflake) async throws -> JoinPlan {
         let reserved = try await parts.store.reservedGroupNames()
         let guildID = daemon.configuration.discord.guildID
         let config = RoleSyncConfig(syncNames: daemon.configuration.discord.syncNames,
@@ -74,5 +80,23 @@ struct DemoAdminBackend: AdminBackend {
     }
 
     /// Storing the link (which the HTTP side does next) triggers enforcement of the member.
-    func applyJoinPlan(for user: AuthUser, uid: Snowflake) async throws {}
+    public func applyJoinPlan(for user: AuthUser, uid: Snowflake) async throws {}
+}
+
+/// The admin API, OAuth linking, health and metrics of a running daemon, as a service beside it:
+/// it starts once the daemon has built its parts and stops with the service group.
+public struct DaemonHTTPService: Service {
+    let daemon: WardenDaemon
+
+    public init(daemon: WardenDaemon) { self.daemon = daemon }
+
+    public func run() async throws {
+        guard let parts = await daemon.waitUntilStarted() else { return }
+        let server = WardenHTTPServer(
+            configuration: daemon.configuration, store: parts.store,
+            backend: DaemonAdminBackend(daemon: daemon, parts: parts), rest: parts.rest, metrics: daemon.metrics,
+            signer: parts.signer, logger: Logger(label: "warden.http"),
+            onServerRunning: { port in Logger(label: "warden.http").info("HTTP server listening", metadata: ["port": "\(port)"]) })
+        try await server.run()
+    }
 }
