@@ -47,20 +47,27 @@ struct RunCommand: WardenSubcommand {
 
         let daemon = WardenDaemon(configuration: configuration, transports: transports)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: daemon), .init(service: DaemonHTTPService(daemon: daemon))],
+            services: [
+                .init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: DaemonHTTPService(daemon: daemon), successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+        var failure: (any Error)?
         do {
             try await group.run()
         } catch {
-            logger.critical("warden stopped on an error", metadata: ["error": "\(error)"])
-            return ExitStatus.runtimeFailure
+            failure = error
         }
         switch daemon.outcome {
         case .fatal(let kind, let message):
             logger.critical("fatal: \(kind.rawValue): \(message); exiting with 3 (needs the operator)")
             return ExitStatus.fatalDiscordRefusal
         case .stopped, nil:
+            if let failure {
+                logger.critical("warden stopped on an error", metadata: ["error": "\(failure)"])
+                return ExitStatus.runtimeFailure
+            }
             return ExitStatus.success
         }
     }
