@@ -1,0 +1,16 @@
+import Foundation
+
+// warden-bench [--json] [--quick] [name…]: the measurements of SPEC section 4. Figures only, no pass/fail.
+let arguments = Array(CommandLine.arguments.dropFirst())
+let json = arguments.contains("--json")
+let quick = arguments.contains("--quick")
+let selected = Set(arguments.filter { !$0.hasPrefix("--") })
+let report = Report(json: json)
+
+func wanted(_ name: String) -> Bool { selected.isEmpty || selected.contains(name) }
+
+if !json { print("warden-bench (\(quick ? "quick" : "full"))") }
+// The cache first, while the heap is fresh.
+if wanted("cache") { try runCacheBench(count: quick ? 100_000 : 100_000, report: report) }
+if wanted("ingest") { try runIngestBench(count: quick ? 20_000 : 100_000, rounds: quick ? 3 : 7, report: report) }
+if wanted("audit") { try await runAuditBench(count: quick ? 100_000 : 100_000, rounds: quick ? 5 : 21, report: report) }
