@@ -99,9 +99,11 @@ let package = Package(
         .testTarget(name: "AuthStoreTests", dependencies: ["AuthStore", "DiscordModels", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RoleSyncTests", dependencies: ["RoleSync", "AuthStore", "DiscordModels"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState",
+            "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState", "CZlib",
             "WardenService", "WardenConfig", "AuthStore",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
         ]),

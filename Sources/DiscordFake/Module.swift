@@ -1,1 +1,0 @@
-// DiscordFake: see docs/ARCHITECTURE.md.
