@@ -77,7 +77,8 @@ let package = Package(
         ]),
         // The benchmarks of SPEC section 4: `swift run -c release warden-bench [--json] [--quick]`.
         .executableTarget(name: "warden-bench", dependencies: [
-            "DiscordModels", "DiscordGateway", "GuildState", "AuthStore", "RoleSync", "WardenService", "CZlib",
+            "DiscordModels", "DiscordGateway", "DiscordREST", "GuildState", "AuthStore", "RoleSync", "WardenService",
+            "WardenConfig", "DiscordFake", "CZlib",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
