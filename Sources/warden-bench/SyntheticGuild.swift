@@ -21,6 +21,8 @@ struct SyntheticMember {
     var nick: String?
     var roles: [Snowflake]
     var joinedAt: String
+    /// A 32-hex-digit avatar hash, or nil (incompressible, as real ones are).
+    var avatar: String?
 }
 
 /// A realistic guild: ~50 roles, members with 0–8 of them, half with nicknames, usernames and
@@ -64,8 +66,10 @@ enum SyntheticGuild {
             let month = 1 + Int(random.next() % 12)
             let day = 1 + Int(random.next() % 28)
             let joined = "\(year)-\(pad(month))-\(pad(day))T12:34:56.789000+00:00"
+            let avatar: String? = random.next() % 4 == 0 ? nil
+                : String(random.next(), radix: 16).leftPadded(16) + String(random.next(), radix: 16).leftPadded(16)
             result.append(SyntheticMember(id: memberID(i), username: username, globalName: global, nick: nick,
-                                          roles: roles, joinedAt: joined))
+                                          roles: roles, joinedAt: joined, avatar: avatar))
         }
         return result
     }
@@ -97,7 +101,9 @@ enum SyntheticGuild {
             out += m.globalName.map { "\"\($0)\"" } ?? "null"
             out += ",\"display_name\":"
             out += m.globalName.map { "\"\($0)\"" } ?? "null"
-            out += ",\"discriminator\":\"0\",\"clan\":null,\"avatar_decoration_data\":null,\"avatar\":\"a1b2c3d4e5f60718293a4b5c6d7e8f90\"},"
+            out += ",\"discriminator\":\"0\",\"clan\":null,\"avatar_decoration_data\":null,\"avatar\":"
+            out += m.avatar.map { "\"\($0)\"" } ?? "null"
+            out += "},"
             out += "\"roles\":["
             out += m.roles.map { "\"\($0)\"" }.joined(separator: ",")
             out += "],\"premium_since\":null,\"pending\":false,\"nick\":"
@@ -122,4 +128,8 @@ enum SyntheticGuild {
         GuildMember(user: User(id: m.id, username: m.username, globalName: m.globalName), nick: m.nick,
                     roles: m.roles, joinedAt: m.joinedAt)
     }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
