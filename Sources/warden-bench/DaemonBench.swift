@@ -50,11 +50,25 @@ struct DaemonUnderTest {
         return DaemonUnderTest(discord: discord, daemon: daemon, run: run, directory: directory)
     }
 
-    func stop() async {
-        await daemon.shutdown()
-        _ = try? await run.value
-        await discord.stop()
-        try? FileManager.default.removeItem(at: directory)
+    /// Shuts the daemon and the fake down; gives up after `timeout` (saying so) so a hang cannot stall the suite.
+    func stop(report: Report, timeout: Duration = .seconds(30)) async {
+        let done = StopFlag()
+        let (daemon, run, discord, directory) = (daemon, run, discord, directory)
+        Task {
+            await daemon.shutdown()
+            _ = try? await run.value
+            await discord.stop()
+            try? FileManager.default.removeItem(at: directory)
+            done.set()
+        }
+        let deadline = ContinuousClock.now + timeout
+        while !done.isSet {
+            guard ContinuousClock.now < deadline else {
+                report.note("daemon shutdown did not finish within \(timeout); left running")
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     /// Polls `condition` every 5 ms until it holds or `timeout` passes (a benchmark may sleep; tests may not).
@@ -65,6 +79,15 @@ struct DaemonUnderTest {
             try await Task.sleep(for: .milliseconds(5))
         }
     }
+}
+
+/// Set once by the stopping task, read by the waiting one.
+final class StopFlag: @unchecked Sendable {
+    // Safe: the one field is only touched under the lock.
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
 }
 
 struct BenchFailure: Error, CustomStringConvertible {
@@ -111,7 +134,7 @@ func runCorrectionLatencyBench(edits: Int, report: Report) async throws {
         let next = start + .milliseconds(25)
         if ContinuousClock.now < next { try await Task.sleep(until: next) }
     }
-    await running.stop()
+    await running.stop(report: report)
     report.add("correction_latency_p50_ms", percentile(latencies, 50), "ms")
     report.add("correction_latency_p99_ms", percentile(latencies, 99), "ms")
     report.add("correction_latency_max_ms", latencies.max() ?? .nan, "ms")
@@ -154,7 +177,7 @@ func runBucketBench(drifted: Int, timeScale: Double, report: Report) async throw
     }
     let requests = discord.requests.filter { isMemberWrite($0.method, $0.path) }
     let responses = discord.responses
-    await running.stop()
+    await running.stop(report: report)
 
     // Per bucket: requests sent over what the bucket allowed between its first and last request
     // (limit × windows begun), and 429s to requests sent after the bucket's first answer taught its limit.
