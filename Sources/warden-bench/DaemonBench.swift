@@ -139,8 +139,8 @@ func runCorrectionLatencyBench(edits: Int, report: Report) async throws {
     report.add("correction_latency_p99_ms", percentile(latencies, 99), "ms")
     report.add("correction_latency_max_ms", latencies.max() ?? .nan, "ms")
     report.add("correction_latency_over_5ms", Double(latencies.filter { $0 > 5 }.count), "edits")
-    report.note("latency: slow edits (index: ms): " + latencies.enumerated().filter { $0.element > 5 }
-        .map { "\($0.offset): \(Int($0.element))" }.joined(separator: ", "))
+    let slow = latencies.enumerated().filter { $0.element > 5 }.map { "\($0.offset): \(Int($0.element))" }
+    if !slow.isEmpty { report.note("latency: edits over 5 ms (index: ms): " + slow.joined(separator: ", ")) }
 }
 
 /// `bucket_utilization` and `bucket_429_after_learned`: `drifted` members wrong at start (half missing one
