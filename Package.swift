@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "warden", targets: ["warden"]),
+        .executable(name: "warden-bench", targets: ["warden-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -79,6 +80,12 @@ let package = Package(
             "WardenConfig", "WardenLogging", "DiscordModels", "WardenService", "DiscordGateway", "WardenDemo",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), "DiscordREST",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The benchmarks of SPEC section 4: `swift run -c release warden-bench [--json] [--quick]`.
+        .executableTarget(name: "warden-bench", dependencies: [
+            "DiscordModels", "DiscordGateway", "DiscordREST", "GuildState", "AuthStore", "RoleSync", "WardenService",
+            "WardenConfig", "DiscordFake", "CZlib",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -77,6 +77,9 @@ public final class DiscordRESTClient: DiscordREST {
                   observer: observer, logger: logger)
     }
 
+    // Swift 6.3.1's optimizer crashes on this function in release builds (CopyPropagation: "Found
+    // ownership error"); unoptimized it costs nothing that matters next to a network round trip.
+    @_optimize(none)
     public func send(_ request: DiscordRequest) async throws -> DiscordResponse {
         let http = httpRequest(for: request)
         let route = request.route.key
