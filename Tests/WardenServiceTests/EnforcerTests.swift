@@ -395,3 +395,38 @@ struct Harness {
         #expect(await h.writer.writes.isEmpty)
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct EnforcerIdleTests {
+    /// A writer whose writes never answer (a hung request).
+    actor HangingWriter: GuildWriter {
+        func addRole(_ role: Snowflake, to user: Snowflake, reason: String) async throws { try await hang() }
+        func removeRole(_ role: Snowflake, from user: Snowflake, reason: String) async throws { try await hang() }
+        func modifyMember(_ user: Snowflake, roles: [Snowflake]?, nick: String?, reason: String) async throws { try await hang() }
+        func kick(_ user: Snowflake, reason: String) async throws { try await hang() }
+        func createRole(named name: String, reason: String) async throws -> Role { try await hang(); throw CancellationError() }
+        private func hang() async throws { try await Task.sleep(for: .seconds(3600)) }
+    }
+
+    @Test func waitingForIdleCanBeBoundedWhileAWriteHangs() async throws {
+        let store = try AuthStore.inMemory()
+        _ = try await store.upsert(AuthUserImport(user: Fixture.user(42, groups: ["Alpha"]), discordUID: 10))
+        let enforcer = Enforcer(configuration: EnforcerConfiguration(guildID: Fixture.guildID), store: store,
+                                writer: HangingWriter(), clock: TestClock<Duration>())
+        try await enforcer.load()
+        let member = Fixture.member(10, roles: [Fixture.member.id])
+        let bot = Fixture.member(Fixture.bot, roles: [Fixture.wardenRole.id])
+        await enforcer.apply(.ready(Ready(user: User(id: Fixture.bot, username: "Warden", bot: true), guilds: [],
+                                          sessionID: "s", resumeGatewayURL: "ws://127.0.0.1")))
+        await enforcer.apply(.guildCreate(Guild(id: Fixture.guildID, name: "T", ownerID: Fixture.owner,
+                                                roles: [Fixture.everyone, Fixture.wardenRole, Fixture.member, Fixture.alpha],
+                                                members: [bot])))
+        await enforcer.beginMemberFill(nonce: "n")
+        await enforcer.apply(.guildMembersChunk(GuildMembersChunk(guildID: Fixture.guildID, members: [member, bot],
+                                                                  chunkIndex: 0, chunkCount: 1, nonce: "n")))
+        #expect(await enforcer.pendingWrites == 1, "the write hangs")
+        let waiter = Task { await enforcer.idle() }
+        waiter.cancel()
+        await waiter.value  // returns although the write still hangs
+        #expect(await enforcer.pendingWrites == 1)
+    }
+}

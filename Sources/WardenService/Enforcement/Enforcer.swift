@@ -132,7 +132,8 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private var failedRoleNames: Set<String> = []
     private var watchers: [Snowflake: [@Sendable (Snowflake, SettleOutcome) -> Void]] = [:]
     private var stopped = false
-    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    private var idleWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextIdleWaiter = 0
 
     // What status shows.
     private var skipped: [Snowflake: String] = [:]
@@ -412,14 +413,25 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     /// Returns once nothing is queued or in flight (no role creation either). For tests and shutdown.
     public func idle() async {
         if isIdle { return }
-        await withCheckedContinuation { idleWaiters.append($0) }
+        let id = nextIdleWaiter
+        nextIdleWaiter += 1
+        // Cancellable, so a caller can bound the wait (shutdown gives writes in flight 10 s).
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { idleWaiters[id] = $0 }
+        } onCancel: {
+            Task { await self.releaseIdleWaiter(id) }
+        }
+    }
+
+    private func releaseIdleWaiter(_ id: Int) {
+        idleWaiters.removeValue(forKey: id)?.resume()
     }
 
     private var isIdle: Bool { pendingWrites == 0 && !creatingRole && (roleCreations.isEmpty || stopped || !configuration.enforce) }
 
     private func resumeIdleWaiters() {
         guard isIdle, !idleWaiters.isEmpty else { return }
-        let waiters = idleWaiters
+        let waiters = idleWaiters.values
         idleWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
     }
