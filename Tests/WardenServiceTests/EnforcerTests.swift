@@ -430,3 +430,46 @@ struct Harness {
         #expect(await enforcer.pendingWrites == 1)
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct TaskRunnerTests {
+    @Test func aBulkTaskAuditsEveryoneAndWritesOnlyToTheWrongMembers() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id]),
+                                                 Fixture.member(11, roles: [Fixture.member.id, Fixture.alpha.id]),
+                                                 Fixture.member(12, roles: [Fixture.member.id, Fixture.alpha.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10), (Fixture.user(43, groups: ["Alpha"]), 11),
+                                               (Fixture.user(44, groups: ["Alpha"]), 12)])
+        await h.settled()
+        // A manual edit on member 12 whose correction failed: it waits, wrong, for the next audit.
+        await h.writer.failNextWrite(with: .transport(.timeout))
+        let stripped = Fixture.member(12, roles: [Fixture.member.id])
+        await h.writer.setMember(stripped)
+        await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: stripped)))
+        await h.settled()
+        #expect(await h.writer.writes.isEmpty)
+
+        let tasks = TaskRunner(enforcer: h.enforcer, store: h.store)
+        let id = try await tasks.enqueue("discord.update_all_groups", userID: nil)
+        let run = try #require(await tasks.finished(id: id))
+        #expect(run.state == .done)
+        #expect(run.progress == TaskProgress(done: 3, total: 3, written: 1, skipped: 0, failed: 0))
+        #expect(try await h.store.taskRun(id: id)?.state == .done)
+        #expect(await h.writer.writes == [.add(user: 12, role: Fixture.alpha.id)], "only the wrong member is written")
+    }
+
+    @Test func perUserTasksNeedAUserAndBulkTasksRefuseOne() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.settled()
+        let tasks = TaskRunner(enforcer: h.enforcer, store: h.store)
+        await #expect(throws: TaskRequestError.unknownTask("discord.nope")) { try await tasks.enqueue("discord.nope", userID: nil) }
+        await #expect(throws: TaskRequestError.userRequired) { try await tasks.enqueue("discord.update_groups", userID: nil) }
+        await #expect(throws: TaskRequestError.userNotAllowed) { try await tasks.enqueue("discord.update_all", userID: 42) }
+        await #expect(throws: TaskRequestError.unknownUser(7)) { try await tasks.enqueue("discord.update_groups", userID: 7) }
+        let id = try await tasks.enqueue("discord.delete_user", userID: 42)
+        let run = try #require(await tasks.finished(id: id))
+        #expect(run.state == .done)
+        #expect(run.progress.written == 1)
+        #expect(await h.writer.writes.contains(.kick(10)))
+        #expect(try await h.store.discordLink(userID: 42) == nil)
+    }
+}

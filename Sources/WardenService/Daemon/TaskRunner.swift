@@ -48,6 +48,7 @@ public actor TaskRunner<C: Clock> where C.Duration == Duration {
     let store: AuthStore
     let logger: Logger
     private var progress: [Int64: TaskRun] = [:]
+    private var finishWaiters: [Int64: [CheckedContinuation<TaskRun?, Never>]] = [:]
 
     public init(enforcer: Enforcer<C>, store: AuthStore, logger: Logger = Logger(label: "warden.tasks")) {
         self.enforcer = enforcer
@@ -111,6 +112,7 @@ public actor TaskRunner<C: Clock> where C.Duration == Duration {
         update(run.id) { if $0.state == .running { $0.state = .done } }
         if let finished = progress[run.id] {
             _ = try? await store.updateTaskRun(finished)
+            for waiter in finishWaiters.removeValue(forKey: run.id) ?? [] { waiter.resume(returning: finished) }
             logger.info("task done", metadata: ["task": "\(task.rawValue)", "id": "\(run.id)",
                                                  "written": "\(finished.progress.written)", "failed": "\(finished.progress.failed)"])
         }
@@ -146,6 +148,13 @@ public actor TaskRunner<C: Clock> where C.Duration == Duration {
         guard var run = progress[id] else { return }
         change(&run)
         progress[id] = run
+    }
+
+    /// Waits until the run has finished and returns it (nil for an unknown id).
+    public func finished(id: Int64) async -> TaskRun? {
+        if let run = await run(id: id), run.state.isFinished { return run }
+        guard progress[id] != nil else { return nil }
+        return await withCheckedContinuation { finishWaiters[id, default: []].append($0) }
     }
 
     /// The run as it stands (live progress for a running task, the store's record otherwise).
