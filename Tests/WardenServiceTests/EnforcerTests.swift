@@ -456,6 +456,23 @@ struct Harness {
         #expect(await h.writer.writes == [.add(user: 12, role: Fixture.alpha.id)], "only the wrong member is written")
     }
 
+    @Test func aTaskInterruptedByARestartRunsAgainToTheEnd() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.settled()
+        // A previous process queued and started a bulk task, then died.
+        var interrupted = try await h.store.createTaskRun(name: "discord.update_all_groups", total: 1)
+        interrupted.state = .running
+        _ = try await h.store.updateTaskRun(interrupted)
+
+        let tasks = TaskRunner(enforcer: h.enforcer, store: h.store)
+        #expect(await tasks.resumeUnfinished() == 1)
+        let run = try #require(await tasks.finished(id: interrupted.id))
+        #expect(run.state == .done)
+        #expect(run.progress.total == 1 && run.progress.done == 1)
+        #expect(try await h.store.taskRun(id: interrupted.id)?.state == .done)
+    }
+
     @Test func perUserTasksNeedAUserAndBulkTasksRefuseOne() async throws {
         let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id])],
                                        users: [(Fixture.user(42, groups: ["Alpha"]), 10)])

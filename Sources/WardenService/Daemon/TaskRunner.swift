@@ -68,6 +68,24 @@ public actor TaskRunner<C: Clock> where C.Duration == Duration {
         return run.id
     }
 
+    /// Runs again the tasks a previous process left queued or running (a restart in the middle of a bulk
+    /// task): tasks are audits from the cache and idempotent writes, so running them again loses nothing.
+    /// Call once the member cache is complete. Returns how many were resumed.
+    @discardableResult
+    public func resumeUnfinished() async -> Int {
+        guard let unfinished = try? await store.taskRuns(in: [.queued, .running]) else { return 0 }
+        var resumed = 0
+        for var run in unfinished where progress[run.id] == nil {
+            guard let task = WardenTask(rawValue: run.name) else { continue }
+            run.progress = TaskProgress()
+            progress[run.id] = run
+            resumed += 1
+            logger.notice("resuming a task interrupted by a restart", metadata: ["task": "\(task.rawValue)", "id": "\(run.id)"])
+            Task { await self.execute(task, run: run) }
+        }
+        return resumed
+    }
+
     private func execute(_ task: WardenTask, run: TaskRun) async {
         var run = run
         run.state = .running

@@ -214,6 +214,7 @@ public final class WardenDaemon: Service, Sendable {
     private func followGateway(_ parts: Parts) async {
         var fillNonce: String?
         var readdCount = 0
+        var resumedTasks = false
         for await event in parts.gateway.events {
             switch event {
             case .dispatch(let dispatch, _):
@@ -226,6 +227,10 @@ public final class WardenDaemon: Service, Sendable {
                     fillNonce = nonce
                 }
                 let changes = await parts.enforcer.apply(dispatch)
+                if changes.memberFillCompleted, !resumedTasks {
+                    resumedTasks = true
+                    await parts.tasks.resumeUnfinished()
+                }
                 if changes.availability?.before == .removed, changes.guildAvailable {
                     // The bot was added back: refill the member cache; the completed fill runs a full audit.
                     readdCount += 1
