@@ -1,4 +1,5 @@
 import ArgumentParser
+import WardenService
 import DiscordModels
 import WardenConfig
 
@@ -78,28 +79,15 @@ struct CallCommand: WardenSubcommand {
     }
 }
 
-/// The task contract names (SPEC 1.7).
-enum TaskName: String, CaseIterable {
-    case updateGroups = "discord.update_groups"
-    case updateNickname = "discord.update_nickname"
-    case updateUsername = "discord.update_username"
-    case deleteUser = "discord.delete_user"
-    case updateAllGroups = "discord.update_all_groups"
-    case updateAllNicknames = "discord.update_all_nicknames"
-    case updateAllUsernames = "discord.update_all_usernames"
-    case updateAll = "discord.update_all"
-    case updateServername = "discord.update_servername"
+/// The task contract names (SPEC 1.7): the daemon's own list.
+typealias TaskName = WardenTask
 
+extension WardenTask {
     /// Per-user tasks need the Auth user's id; bulk tasks take none.
-    var takesUser: Bool {
-        switch self {
-        case .updateGroups, .updateNickname, .updateUsername, .deleteUser: true
-        default: false
-        }
-    }
+    var takesUser: Bool { needsUser }
 
-    static var perUser: [TaskName] { allCases.filter(\.takesUser) }
-    static var bulk: [TaskName] { allCases.filter { !$0.takesUser } }
+    static var perUser: [WardenTask] { allCases.filter(\.needsUser) }
+    static var bulk: [WardenTask] { allCases.filter { !$0.needsUser } }
 }
 
 /// `GET /api/tasks/{id}` as the CLI reads it.
