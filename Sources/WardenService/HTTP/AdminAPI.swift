@@ -13,14 +13,9 @@ struct AdminAPI: Sendable {
     static let batchBodyLimit = 1 << 20
     static let bodyLimit = 64 << 10
 
-    /// SPEC 1.7: tasks that take a user, and bulk tasks that take none.
-    static let perUserTasks: Set<String> = [
-        "discord.update_groups", "discord.update_nickname", "discord.update_username", "discord.delete_user",
-    ]
-    static let bulkTasks: Set<String> = [
-        "discord.update_all_groups", "discord.update_all_nicknames", "discord.update_all_usernames",
-        "discord.update_all", "discord.update_servername",
-    ]
+    /// SPEC 1.7: tasks that take a user, and bulk tasks that take none (the task runner's own list).
+    static let perUserTasks = Set(WardenTask.allCases.filter(\.needsUser).map(\.rawValue))
+    static let bulkTasks = Set(WardenTask.allCases.filter { !$0.needsUser }.map(\.rawValue))
 
     let store: AuthStore
     let backend: any AdminBackend
