@@ -75,6 +75,14 @@ extension FakeDiscord {
         }
     }
 
+    /// Sends `payload` as it is (compressed like any other payload) on every connection: malformed JSON,
+    /// wrong types or an unknown opcode, to check that the client skips what it cannot decode.
+    public func sendRawGatewayPayload(_ payload: String) {
+        state.withLock { state in
+            for id in state.connections.keys { state.write(.payload(Array(payload.utf8)), to: id) }
+        }
+    }
+
     /// Splits every compressed payload into `messages` WebSocket messages (only the last ends with
     /// `00 00 ff ff`), and/or each message into `fragments` WebSocket frames. 1 and 1 = normal.
     public func splitPayloads(messages: Int = 1, fragments: Int = 1) {

@@ -330,6 +330,41 @@ import Testing
         await harness.stop()
     }
 
+    // MARK: - 3b. Undecodable payloads
+
+    @Test(.timeLimit(.minutes(1)))
+    func undecodablePayloadsAreSkippedWithoutLosingTheSession() async throws {
+        let harness = try await Self.start()
+        let discord = harness.discord
+        try await harness.untilCacheMatches("the first fill")
+        let target = try Self.someMember(discord)
+        let (identifies, resumes, connections) = (discord.identifyCount, discord.resumeCount, harness.opened.value)
+        let mark = await harness.follower.eventCount
+
+        // Not JSON, a dispatch whose data has the wrong types, and a truncated envelope.
+        discord.sendRawGatewayPayload("{this is not json")
+        discord.sendRawGatewayPayload(#"{"op":0,"t":"GUILD_MEMBER_UPDATE","s":null,"d":{"guild_id":"1","roles":"oops","user":7}}"#)
+        discord.sendRawGatewayPayload(#"{"op":0,"t":"GUILD_ROLE_CREATE","s":null,"d":{"guild_id":"#)
+        try await harness.follower.until("three undecodable payloads") { seen in
+            seen.events.dropFirst(mark).filter { if case .undecodablePayload = $0 { true } else { false } }.count == 3
+        }
+        // The session goes on: a later edit still reaches the cache over the same connection.
+        try Self.edit(discord, target, nick: "after-garbage")
+        try await harness.untilCacheMatches("the cache after undecodable payloads")
+        let failures = await harness.follower.seen.events.dropFirst(mark).compactMap { event -> GatewayDecodeFailure? in
+            if case .undecodablePayload(let failure) = event { failure } else { nil }
+        }
+        #expect(failures.count == 3)
+        #expect(failures[1].opcode == 0 && failures[1].eventName == "GUILD_MEMBER_UPDATE")
+        // Only what could be read of the envelope: never the body.
+        #expect(failures.allSatisfy { !$0.description.contains("oops") })
+        let events = await harness.follower.seen.events.dropFirst(mark)
+        #expect(!events.contains { if case .disconnected = $0 { true } else { false } })
+        #expect(discord.identifyCount == identifies && discord.resumeCount == resumes)
+        #expect(harness.opened.value == connections)
+        await harness.stop()
+    }
+
     // MARK: - 4. Fresh identify rebuilds
 
     @Test(.timeLimit(.minutes(1)))
