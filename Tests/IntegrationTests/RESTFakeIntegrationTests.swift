@@ -277,7 +277,7 @@ struct RESTFakeIntegrationTests {
 
     // MARK: 3. Rate limits on real time
 
-    @Test("a burst of 100 member edits uses the learned bucket fully with zero 429s")
+    @Test("a burst of 100 member edits stays within the learned bucket: zero 429s")
     func burstUsesTheBucketFully() async throws {
         var seed = FakeSeed()
         seed.generatedMembers = 110
@@ -302,16 +302,12 @@ struct RESTFakeIntegrationTests {
             #expect(patches.count == 100)
             #expect(fake.responses.filter { $0.status == 429 }.isEmpty)
 
-            // Arrivals come in bursts, one per window: split where the gap exceeds half a window.
+            // Never faster than the learned limit allows: the fake enforces its buckets, so no 429 above
+            // means no window got more than its limit; and 100 edits at 10 per window need at least nine
+            // windows after the first. (How fully the bucket is used is warden-bench's
+            // `bucket_utilization`: arrival gaps on a loaded machine are no test assertion.)
             let window = bucket.window
             let arrivals = patches.map(\.arrival).sorted()
-            var bursts: [Int] = [1]
-            for (previous, next) in zip(arrivals, arrivals.dropFirst()) {
-                if next - previous > window / 2 { bursts.append(1) } else { bursts[bursts.count - 1] += 1 }
-            }
-            #expect(bursts.allSatisfy { $0 <= bucket.limit }, "bursts: \(bursts)")
-            // Never faster than the learned limit allows. (How fully the bucket is used is a figure of
-            // warden-bench, `bucket_utilization`: timings on a shared machine are no test assertion.)
             let span = arrivals.last! - arrivals.first!
             #expect(span >= window * 9 * 0.9, "span \(span)")
         }
