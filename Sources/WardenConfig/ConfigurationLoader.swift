@@ -222,7 +222,7 @@ struct ConfigurationReader {
                 return url
             }
         }
-        let adminToken = secret(s, "admin_token", minimumLength: 16)
+        let adminToken = secret(s, "admin_token")
         let successURL = value(s, "success_url", default: nil as ConfigURL?) { try Convert.nullable($0) { try Convert.url($0, schemes: ["https", "http"]) } }
         guard let listen, let publicURL, let adminToken, let successURL else { return nil }
         return WardenConfiguration.HTTP(listen: listen, publicURL: publicURL, adminToken: adminToken, successURL: successURL)

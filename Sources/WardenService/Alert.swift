@@ -13,12 +13,14 @@ public enum AlertKind: String, Codable, CaseIterable, Sendable, Hashable {
     case gatewayDown = "gateway_down"
     case rateLimitDanger = "rate_limit_danger"
     case roleFight = "role_fight"
+    /// `unlinked_members: report` (SPEC 1.4): unlinked members hold Auth-managed roles; lists them.
+    case unlinkedMembers = "unlinked_members"
 
     /// How bad it is: `critical` stops Warden's work (or all of it), `warning` degrades it.
     public var severity: AlertSeverity {
         switch self {
         case .authFailed, .intentsDisallowed, .botRemoved, .twoFactorRequired, .missingPermissions: .critical
-        case .botRoleNotTop, .rolesUnmanageable, .gatewayDown, .rateLimitDanger, .roleFight: .warning
+        case .botRoleNotTop, .rolesUnmanageable, .gatewayDown, .rateLimitDanger, .roleFight, .unlinkedMembers: .warning
         }
     }
 

@@ -169,6 +169,7 @@ struct Harness {
     let alerts: AlertLog
 
     static func make(enforce: Bool = true, syncNames: Bool = false, fightLimit: Int = 5,
+                     unlinked: UnlinkedMemberPolicy = .ignore,
                      members: [GuildMember], users: [(AuthUser, Snowflake?)]) async throws -> Harness {
         let store = try AuthStore.inMemory()
         for (user, uid) in users {
@@ -178,7 +179,8 @@ struct Harness {
         let writer = RecordingWriter(guildID: Fixture.guildID)
         let alerts = AlertLog()
         let configuration = EnforcerConfiguration(guildID: Fixture.guildID, enforce: enforce,
-                                                  roleSync: RoleSyncConfig(syncNames: syncNames), fightLimit: fightLimit)
+                                                  roleSync: RoleSyncConfig(syncNames: syncNames),
+                                                  unlinkedMembers: unlinked, fightLimit: fightLimit)
         let enforcer = Enforcer(configuration: configuration, store: store, writer: writer, clock: clock,
                                 hooks: EnforcerHooks(alert: { alerts.record($0, $1, $2) }))
         await writer.setEcho { dispatch in await enforcer.apply(dispatch) }

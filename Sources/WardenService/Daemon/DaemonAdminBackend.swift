@@ -54,6 +54,18 @@ public struct DaemonAdminBackend: AdminBackend {
         }
     }
 
+    public func enforce(userID: Int64) async {
+        await parts.enforcer.enforce(userID: userID, cause: .authChange)
+    }
+
+    public func enforcementPending(userID: Int64) async -> Bool {
+        await parts.enforcer.isPending(userID: userID)
+    }
+
+    public func taskRun(id: Int64) async -> TaskRun? {
+        await parts.tasks.run(id: id)
+    }
+
     public func deactivate(userID: Int64) async throws {
         _ = try await parts.enforcer.deactivate(userID: userID, reason: "Auth: account deactivated", notify: false)
     }

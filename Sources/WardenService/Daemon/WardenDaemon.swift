@@ -160,6 +160,9 @@ public final class WardenDaemon: Service, Sendable {
         await gateway.start()
         logger.info("warden started", metadata: ["guild_id": "\(discord.guildID)", "enforce": "\(discord.enforce)",
                                                  "listen": "\(configuration.http.listen)"])
+        if configuration.http.adminToken.revealed.count < 16 {
+            logger.warning("http.admin_token is shorter than 16 characters; use a long random token (for example `openssl rand -hex 32`)")
+        }
 
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
@@ -318,7 +321,9 @@ public final class WardenDaemon: Service, Sendable {
     }
 
     private func periodicAudits(_ parts: Parts) async {
-        let interval = Duration.seconds(max(60, configuration.discord.auditInterval))
+        // 0 turns periodic audits off (audits still run after each fresh identify, on re-add and on demand).
+        guard configuration.discord.auditInterval > 0 else { return }
+        let interval = Duration.seconds(configuration.discord.auditInterval)
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { return }

@@ -286,12 +286,14 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             uidOfUser[userID] = uid
             userOfUID[uid] = userID
             if users[userID] == nil, let stored = try? await store.user(id: userID) { users[userID] = stored.user }
+            if reportedUnlinked.contains(uid) { publishUnlinkedReport(reportedUnlinked.subtracting([uid])) }
             trigger(uid, cause: .link, at: now)
         case .unlinked(let userID, let uid):
             if userOfUID[uid] == userID { forgetLink(uid) }
         case .reservedGroupNamesChanged:
             reservedNames = (try? await store.reservedGroupNames()) ?? reservedNames
             invalidatePlanner()
+            checkStanding()  // a reserved role is no longer Auth-managed (roles_unmanageable)
             if guild.isMemberCacheComplete { _ = audit(cause: .roleChange) }
         }
     }
@@ -311,6 +313,12 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         guard let uid = uidOfUser[userID] else { onSettled?(0, .absent); return }
         if let onSettled { watchers[uid, default: []].append(onSettled) }
         trigger(uid, cause: cause, at: clock.now)
+    }
+
+    /// True while the user's member has a check queued or a write in flight.
+    public func isPending(userID: Int64) -> Bool {
+        guard let uid = uidOfUser[userID] else { return false }
+        return triggers[uid] != nil || busy.contains(uid)
     }
 
     /// A full audit from the cache, with no REST reads: every linked member in the guild is checked
@@ -354,12 +362,24 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         if configuration.unlinkedMembers == .strip {
             for uid in report { trigger(uid, cause: .audit, at: now) }
         } else {
-            if report != reportedUnlinked, !report.isEmpty {
-                logger.warning("unlinked members hold Auth-managed roles", metadata: ["count": "\(report.count)"])
-            }
-            reportedUnlinked = report
+            publishUnlinkedReport(report)
         }
         return count
+    }
+
+    /// `report` policy (SPEC 1.4): the unlinked members holding Auth-managed roles are listed in status
+    /// and in the `unlinked_members` alert, kept current as members change, leave, or are linked.
+    private func publishUnlinkedReport(_ report: Set<Snowflake>) {
+        guard report != reportedUnlinked else { return }
+        if report.subtracting(reportedUnlinked).isEmpty == false {
+            logger.warning("unlinked members hold Auth-managed roles", metadata: ["count": "\(report.count)"])
+        }
+        reportedUnlinked = report
+        let listed = report.sorted().prefix(100)
+        hooks.alert(.unlinkedMembers, "", report.isEmpty ? nil : AlertCondition(
+            message: "\(report.count) unlinked member(s) hold Auth-managed roles (unlinked_members: report)",
+            details: ["count": .number(Double(report.count)),
+                      "discord_uids": .array(listed.map { .string($0.description) })]))
     }
 
     private func trigger(_ uid: Snowflake, cause: EnforcementCause, at now: C.Instant) {
@@ -496,6 +516,15 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
                                                  index: planner.index) {
             plan = strip
         } else {
+            if configuration.unlinkedMembers == .report, userOfUID[uid] == nil, let unlinked = unlinkedMembers() {
+                var report = reportedUnlinked
+                if !member.isBot, unlinked.holdsAuthManagedRoles(roles: state.roles, isBot: member.isBot) {
+                    report.insert(uid)
+                } else {
+                    report.remove(uid)
+                }
+                publishUnlinkedReport(report)
+            }
             settle(uid, .inSync)
             return nil
         }
@@ -651,13 +680,17 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         guard let uid = uidOfUser[userID] else {
             return try await store.unlink(.user(userID)) != nil
         }
+        var heldBack: SettleOutcome?
         if guild.contains(member: uid) {
-            kicking.insert(uid)
-            defer { kicking.remove(uid) }
-            do {
-                try await writer.kick(uid, reason: reason)
-            } catch DiscordRESTError.unknownMember {
-                // Already gone.
+            heldBack = kickHeldBack(uid, reason: reason)
+            if heldBack == nil {
+                kicking.insert(uid)
+                defer { kicking.remove(uid) }
+                do {
+                    try await writer.kick(uid, reason: reason)
+                } catch DiscordRESTError.unknownMember {
+                    // Already gone.
+                }
             }
         }
         _ = try await store.unlink(.user(userID), notification: notify ? (
@@ -665,11 +698,29 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             message: "Your Discord account was disabled automatically by Auth. If you think this was a mistake, please contact an admin."
         ) : nil)
         forgetLink(uid)
+        // Listed after the unlink (which clears the member's entries): the kick that was not sent.
+        if let heldBack { settle(uid, heldBack, userID: userID) }
         logger.info("Discord account deactivated", metadata: ["discord_uid": "\(uid)", "user_id": "\(userID)"])
         return true
     }
 
+    /// Why a kick of `uid` is not sent (SPEC 1.5): Discord would refuse it (the owner, a member ranking at
+    /// or above the bot) or Warden only observes. Nil: send it.
+    private func kickHeldBack(_ uid: Snowflake, reason: String) -> SettleOutcome? {
+        if uid == guild.ownerID { return .skipped(SkipReason.owner.rawValue) }
+        if !guild.canModerate(member: uid) { return .skipped(SkipReason.memberAboveBot.rawValue) }
+        if !configuration.enforce {
+            logger.notice("observe-only: would kick", metadata: ["discord_uid": "\(uid)", "reason": "\(reason)"])
+            return .observed("kick (\(reason))")
+        }
+        return nil
+    }
+
     private func kick(_ uid: Snowflake, userID: Int64?, reason: String, notify: Bool) async {
+        if let heldBack = kickHeldBack(uid, reason: reason) {
+            settle(uid, heldBack, userID: userID)
+            return
+        }
         kicking.insert(uid)
         defer { kicking.remove(uid) }
         do {
@@ -693,6 +744,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     }
 
     private func memberLeft(_ uid: Snowflake) async {
+        if reportedUnlinked.contains(uid) { publishUnlinkedReport(reportedUnlinked.subtracting([uid])) }
         guard !kicking.contains(uid), let userID = userOfUID[uid] else { return }
         forgetLink(uid)
         _ = try? await store.unlink(.uid(uid), notification: (
@@ -829,7 +881,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             let authNames = AuthRoleNames(records: users.values)
             let unmanageable = guild.roles.filter { role in
                 guard let facts = planner.index.facts(role.id) else { return false }
-                return !facts.managed && !facts.manageable && authNames.contains(facts.name)
+                return !facts.managed && !facts.reserved && !facts.manageable && authNames.contains(facts.name)
             }
             if unmanageable.isEmpty {
                 hooks.alert(.rolesUnmanageable, "", nil)

@@ -9,8 +9,9 @@ import Logging
 /// the ``AdminBackend``. A refused request changes nothing: every write is one store transaction that
 /// runs only after the whole body was read, parsed and checked.
 struct AdminAPI: Sendable {
-    /// Body limits: a batch of records may be large, everything else is small.
-    static let batchBodyLimit = 1 << 20
+    /// Body limits: a batch of records may be large (an import of a whole Auth install: ~350 bytes per
+    /// record, so about 190,000 records), everything else is small.
+    static let batchBodyLimit = 64 << 20
     static let bodyLimit = 64 << 10
 
     /// SPEC 1.7: tasks that take a user, and bulk tasks that take none (the task runner's own list).
@@ -54,6 +55,7 @@ struct AdminAPI: Sendable {
         }
         let record = try AdminJSON.decode(AuthUserImport.self, from: bytes, what: "record")
         let result = try await store.upsert(record)
+        await backend.enforce(userID: id)
         return JSONResponse.make(json: AuthUserJSON(user: result.stored.user))
     }
 
@@ -68,7 +70,8 @@ struct AdminAPI: Sendable {
     private func getUser(_ context: BasicRequestContext) async throws -> Response {
         let id = try Self.userID(context)
         guard let overview = try await store.overview(userID: id) else { throw Self.unknownUser(id) }
-        return JSONResponse.make(json: UserOverviewJSON(overview: overview))
+        let pending = overview.link != nil ? await backend.enforcementPending(userID: id) : false
+        return JSONResponse.make(json: UserOverviewJSON(overview: overview, pending: pending))
     }
 
     private func deleteUser(_ context: BasicRequestContext) async throws -> Response {
@@ -131,7 +134,9 @@ struct AdminAPI: Sendable {
         guard let text = context.parameters.get("task"), let id = Int64(text), id > 0 else {
             throw AdminAPIError.badRequest("id: a task run id is a positive integer")
         }
-        guard let run = try await store.taskRun(id: id) else { throw AdminAPIError.notFound("no task run with id \(id)") }
+        var run = await backend.taskRun(id: id)
+        if run == nil { run = try await store.taskRun(id: id) }
+        guard let run else { throw AdminAPIError.notFound("no task run with id \(id)") }
         return JSONResponse.make(json: TaskRunJSON(run: run))
     }
 

@@ -25,6 +25,18 @@ public protocol AdminBackend: Sendable {
     /// and ``AdminBackendError/notFound(_:)`` for an unknown user.
     func enqueueTask(named name: String, userID: Int64?) async throws -> Int64
 
+    /// `PUT /api/users/{id}` (SPEC 3.3 "enforces that user now"): checks the user's member at once, even
+    /// when the record did not change (the store then publishes no change).
+    func enforce(userID: Int64) async
+
+    /// `GET /api/users/{id}`: true while a check or write of the user's member is queued or in flight
+    /// (`enforcement.state` "pending").
+    func enforcementPending(userID: Int64) async -> Bool
+
+    /// `GET /api/tasks/{id}`: the run with its live progress (a running task updates the store only now
+    /// and then); nil for an id the daemon does not know, so the store answers.
+    func taskRun(id: Int64) async -> TaskRun?
+
     /// `DELETE /api/users/{id}/discord`: deactivate, i.e. kick the member from the guild and unlink the
     /// account (the Auth record stays). Succeeds when the user has no link. The HTTP side has already
     /// checked that the user exists.
@@ -43,6 +55,12 @@ public protocol AdminBackend: Sendable {
     /// user's roles and nickname now. Called before the link is stored; a failure is logged and the
     /// link is stored anyway (storing it triggers enforcement of the member again).
     func applyJoinPlan(for user: AuthUser, uid: Snowflake) async throws
+}
+
+extension AdminBackend {
+    public func enforce(userID: Int64) async {}
+    public func enforcementPending(userID: Int64) async -> Bool { false }
+    public func taskRun(id: Int64) async -> TaskRun? { nil }
 }
 
 /// A refusal of an admin request that the caller should see.

@@ -183,6 +183,8 @@ struct AuthUserJSON: Encodable {
 /// `GET /api/users/{id}`.
 struct UserOverviewJSON: Encodable {
     var overview: UserOverview
+    /// A check or write of the member is queued or in flight: `"pending"` whatever the last record says.
+    var pending = false
 
     enum CodingKeys: String, CodingKey { case user, discord, enforcement }
     enum DiscordKeys: String, CodingKey {
@@ -205,8 +207,9 @@ struct UserOverviewJSON: Encodable {
             try c.encodeNil(forKey: .discord)
         }
         var e = c.nestedContainer(keyedBy: EnforcementKeys.self, forKey: .enforcement)
-        try e.encode(overview.enforcement?.state ?? .ok, forKey: .state)
-        try e.encode(overview.enforcement?.reason, forKey: .reason)
+        let state: EnforcementRecord.State = pending ? .pending : overview.enforcement?.state ?? .ok
+        try e.encode(state, forKey: .state)
+        try e.encode(pending ? nil : overview.enforcement?.reason, forKey: .reason)
         try e.encode(overview.enforcement?.at, forKey: .at)
     }
 }

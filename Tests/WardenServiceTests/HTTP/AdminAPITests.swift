@@ -278,6 +278,51 @@ import Testing
     }
 }
 
+@Suite struct AdminLiveStateTests {
+    @Test func putUserEnforcesThatUserEvenWhenTheRecordIsUnchanged() async throws {
+        let harness = try HTTPHarness()
+        try await harness.addUser(42, uid: 1234)
+        try await harness.test { client in
+            for _ in 0..<2 {
+                let put = try await client.execute(uri: "/api/users/42", method: .put, headers: HTTPHarness.auth,
+                                                   body: .text(HTTPHarness.record(id: 42, groups: ["Fleet Commanders"])))
+                #expect(put.status == .ok)
+            }
+            let bad = try await client.execute(uri: "/api/users/42", method: .put, headers: HTTPHarness.auth, body: .text(#"{"groups": 7}"#))
+            #expect(bad.status == .badRequest)
+        }
+        #expect(await harness.backend.enforced == [42, 42], "each accepted PUT enforces; a refused one does not")
+    }
+
+    @Test func aUserWithAWriteQueuedOrInFlightIsPending() async throws {
+        let harness = try HTTPHarness()
+        try await harness.addUser(42, uid: 1234)
+        try await harness.addUser(43)
+        await harness.backend.setPending([42, 43])
+        try await harness.test { client in
+            let linked = try await client.execute(uri: "/api/users/42", method: .get, headers: HTTPHarness.auth)
+            #expect((linked.object["enforcement"] as? [String: Any])?["state"] as? String == "pending")
+            // Without a link there is no member to write: never pending.
+            let unlinked = try await client.execute(uri: "/api/users/43", method: .get, headers: HTTPHarness.auth)
+            #expect((unlinked.object["enforcement"] as? [String: Any])?["state"] as? String == "ok")
+        }
+    }
+
+    @Test func aRunningTaskShowsItsLiveProgress() async throws {
+        let harness = try HTTPHarness()
+        try await harness.test { client in
+            let posted = try await client.execute(uri: "/api/tasks/discord.update_all", method: .post, headers: HTTPHarness.auth)
+            let id = Int64(try #require(posted.object["id"] as? Int))
+            await harness.backend.setLiveRun(TaskRun(id: id, name: "discord.update_all", userID: nil, state: .running,
+                                                     progress: TaskProgress(done: 7, total: 20, written: 2, skipped: 1, failed: 0),
+                                                     error: nil, createdAt: Date(), updatedAt: Date()))
+            let run = try await client.execute(uri: "/api/tasks/\(id)", method: .get, headers: HTTPHarness.auth)
+            #expect(run.object["state"] as? String == "running")
+            #expect(run.object["done"] as? Int == 7 && run.object["total"] as? Int == 20 && run.object["written"] as? Int == 2)
+        }
+    }
+}
+
 @Suite struct AdminOtherRouteTests {
     @Test func reservedGroupNamesAreReplacedWholeAndABadListChangesNothing() async throws {
         let harness = try HTTPHarness()

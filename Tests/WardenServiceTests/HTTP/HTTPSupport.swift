@@ -40,12 +40,21 @@ actor FakeBackend: AdminBackend {
     private(set) var deactivated: [Int64] = []
     private(set) var deleted: [Int64] = []
     private(set) var enqueued: [(name: String, userID: Int64?)] = []
+    private(set) var enforced: [Int64] = []
+    var pendingUsers: Set<Int64> = []
+    var liveRuns: [Int64: TaskRun] = [:]
 
     init(store: AuthStore) { self.store = store }
 
     func setReady(_ value: Bool) { ready = value }
     func setPlan(_ value: JoinPlan) { plan = value }
     func setAlerts(_ value: AlertsSnapshot) { alertsValue = value }
+    func setPending(_ value: Set<Int64>) { pendingUsers = value }
+    func setLiveRun(_ run: TaskRun) { liveRuns[run.id] = run }
+
+    func enforce(userID: Int64) async { enforced.append(userID) }
+    func enforcementPending(userID: Int64) async -> Bool { pendingUsers.contains(userID) }
+    func taskRun(id: Int64) async -> TaskRun? { liveRuns[id] }
 
     func status() async throws -> AdminStatus { statusValue }
     func alerts() async -> AlertsSnapshot { alertsValue }
