@@ -77,6 +77,13 @@ public final class WardenMetrics: Sendable {
         Gauge(label: "warden_alerts_open", factory: factory).record(count)
     }
 
+    /// One request answered by Warden's HTTP server. `route` is the route template (`/api/users/{id}`), or
+    /// `unmatched` for a path no route serves; never the raw path, which holds ids and may hold tokens.
+    public func httpRequest(route: String, method: String, status: Int) {
+        Counter(label: "warden_http_requests_total",
+                dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory).increment()
+    }
+
     public func linkedUsers(_ count: Int) {
         Gauge(label: "warden_linked_users", factory: factory).record(count)
     }
