@@ -32,8 +32,9 @@ public final class WardenMetrics: Sendable {
         Gauge(label: "warden_gateway_state", factory: factory).record(value.rawValue)
     }
 
+    /// The latest heartbeat round trip (op 1 to op 11), in seconds.
     public func heartbeatLatency(_ duration: Duration) {
-        Timer(label: "warden_gateway_heartbeat_latency_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+        Gauge(label: "warden_gateway_heartbeat_latency_seconds", factory: factory).record(Double(duration.nanoseconds) / 1e9)
     }
 
     /// `kind`: `resume` or `identify`.
@@ -55,6 +56,7 @@ public final class WardenMetrics: Sendable {
                 factory: factory).increment()
     }
 
+    /// How long one REST request waited for its rate-limit bucket before it was sent (zero included).
     public func rateLimitWait(_ duration: Duration) {
         Timer(label: "warden_rest_ratelimit_wait_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
     }

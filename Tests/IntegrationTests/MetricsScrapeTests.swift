@@ -67,6 +67,7 @@ import WardenService
                 let metrics = try await live.scrape()
                 return metrics.value("warden_cache_members") == Double(expectedMembers)
                     && metrics.value("warden_cache_roles") == Double(expectedRoles)
+                    && metrics.value("warden_gateway_heartbeat_latency_seconds") != nil
             }
             let metrics = try await live.scrape()
 
@@ -76,6 +77,7 @@ import WardenService
                 "warden_rest_requests_total": "counter", "warden_rest_invalid_requests_10m": "gauge",
                 "warden_corrections_total": "counter", "warden_correction_latency_seconds": "histogram",
                 "warden_alerts_open": "gauge", "warden_http_requests_total": "counter",
+                "warden_gateway_heartbeat_latency_seconds": "gauge", "warden_rest_ratelimit_wait_seconds": "histogram",
             ]
             for (name, type) in types {
                 #expect(metrics.family(name)?.type == type, "\(name) is a \(type)")
@@ -93,6 +95,10 @@ import WardenService
             #expect((metrics.value("warden_rest_requests_total",
                                    ["route": "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}", "status": "204"]) ?? 0) >= 1)
             #expect(metrics.value("warden_rest_invalid_requests_10m") == 0)
+            #expect(metrics.value("warden_rest_ratelimit_wait_seconds_count") == metrics.total("warden_rest_requests_total"),
+                    "one wait (zero or more) per REST request")
+            let heartbeat = try #require(metrics.value("warden_gateway_heartbeat_latency_seconds"))
+            #expect(heartbeat >= 0 && heartbeat < 5, "a loopback heartbeat round trip: \(heartbeat) s")
 
             #expect((metrics.value("warden_corrections_total", ["cause": "manual_edit"]) ?? 0) >= 1)
             #expect((metrics.value("warden_corrections_total", ["cause": "audit"]) ?? 0) >= 1)

@@ -173,6 +173,12 @@ struct LiveWarden: Sendable {
     /// payloads and dispatches; the 1 s heartbeats keep those coming), never by sleeping.
     func eventually(_ what: String, timeout: Duration = .seconds(20),
                     _ condition: @escaping @Sendable () async throws -> Bool) async throws {
+        try await Self.eventually(what, on: discord, timeout: timeout, condition)
+    }
+
+    /// ``eventually(_:timeout:_:)`` for any fake (e.g. one serving a `warden run` process).
+    static func eventually(_ what: String, on discord: FakeDiscord, timeout: Duration = .seconds(20),
+                           _ condition: @escaping @Sendable () async throws -> Bool) async throws {
         let activity = discord.activity()
         if try await condition() { return }
         try await withThrowingTaskGroup(of: Void.self) { group in
