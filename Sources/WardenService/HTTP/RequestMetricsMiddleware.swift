@@ -6,7 +6,6 @@ import Hummingbird
 /// query (activation tokens, OAuth codes and states) never become a label.
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     static var unmatchedRoute: String { "unmatched" }
-    private static var knownMethods: Set<String> { ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] }
 
     let metrics: WardenMetrics
 
@@ -28,7 +27,7 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private func record(_ request: Request, _ context: Context, status: Int) {
         let method = request.method.rawValue
         metrics.httpRequest(route: Self.route(context.endpointPath),
-                            method: Self.knownMethods.contains(method) ? method : "OTHER", status: status)
+                            method: labelledMethods.contains(method) ? method : "OTHER", status: status)
     }
 
     /// The router sets the endpoint path to the matched route's template, or to "NotFound".
@@ -37,3 +36,6 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         return endpointPath
     }
 }
+
+/// Methods counted under their own name; any other becomes `OTHER`, so a client cannot grow the label set.
+private let labelledMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
