@@ -32,8 +32,9 @@ public final class WardenMetrics: Sendable {
         Gauge(label: "warden_gateway_state", factory: factory).record(value.rawValue)
     }
 
+    /// The latest heartbeat round trip (op 1 to op 11), in seconds.
     public func heartbeatLatency(_ duration: Duration) {
-        Timer(label: "warden_gateway_heartbeat_latency_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+        Gauge(label: "warden_gateway_heartbeat_latency_seconds", factory: factory).record(Double(duration.nanoseconds) / 1e9)
     }
 
     /// `kind`: `resume` or `identify`.
@@ -55,6 +56,7 @@ public final class WardenMetrics: Sendable {
                 factory: factory).increment()
     }
 
+    /// How long one REST request waited for its rate-limit bucket before it was sent (zero included).
     public func rateLimitWait(_ duration: Duration) {
         Timer(label: "warden_rest_ratelimit_wait_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
     }
@@ -75,6 +77,13 @@ public final class WardenMetrics: Sendable {
 
     public func openAlerts(_ count: Int) {
         Gauge(label: "warden_alerts_open", factory: factory).record(count)
+    }
+
+    /// One request answered by Warden's HTTP server. `route` is the route template (`/api/users/{id}`), or
+    /// `unmatched` for a path no route serves; never the raw path, which holds ids and may hold tokens.
+    public func httpRequest(route: String, method: String, status: Int) {
+        Counter(label: "warden_http_requests_total",
+                dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory).increment()
     }
 
     public func linkedUsers(_ count: Int) {

@@ -356,6 +356,32 @@ struct Harness {
         #expect(report.wrong == 1)
         await h.writer.waitForWrites(1)
         #expect(await h.writer.writes == [.add(user: 10, role: Fixture.alpha.id)])
+        await h.settled()
+        #expect(!h.alerts.isOpen(.twoFactorRequired), "a write Discord accepts again resolves the alert")
+    }
+
+    @Test func theGuildDroppingIts2FARequirementResolvesTheAlertAndRetriesTheRefusedMember() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.settled()
+        func guild(_ mfa: MFALevel) -> Guild {
+            Guild(id: Fixture.guildID, name: "Test", ownerID: Fixture.owner, mfaLevel: mfa,
+                  roles: [Fixture.everyone, Fixture.officers, Fixture.wardenRole, Fixture.member, Fixture.alpha,
+                          Fixture.bravo, Fixture.booster])
+        }
+        await h.enforcer.apply(.guildUpdate(guild(.elevated)))
+        await h.writer.failNextWrite(with: .http(DiscordHTTPError(route: "PUT", status: 403,
+            body: DiscordErrorBody(code: .twoFactorRequired, message: "Two factor is required for this operation"))))
+        let stripped = Fixture.member(10, roles: [Fixture.member.id])
+        await h.writer.setMember(stripped)
+        await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: stripped)))
+        await h.settled()
+        #expect(h.alerts.isOpen(.twoFactorRequired))
+
+        await h.enforcer.apply(.guildUpdate(guild(.none)))
+        #expect(!h.alerts.isOpen(.twoFactorRequired))
+        await h.writer.waitForWrites(1)
+        #expect(await h.writer.writes == [.add(user: 10, role: Fixture.alpha.id)], "the audit retried the refused member")
     }
 
     @Test func theBotLosingTheTopAndAMissingPermissionRaiseAlerts() async throws {

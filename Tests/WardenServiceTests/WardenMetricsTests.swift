@@ -13,6 +13,9 @@ import Testing
         metrics.correctionLatency(.milliseconds(3))
         metrics.invalidRequests(lastTenMinutes: 2)
         metrics.openAlerts(1)
+        metrics.heartbeatLatency(.milliseconds(42))
+        metrics.rateLimitWait(.zero)
+        metrics.httpRequest(route: "/api/users/{id}", method: "GET", status: 404)
         let text = metrics.exposition()
         #expect(text.contains("warden_gateway_state 3"))
         #expect(text.contains(#"warden_gateway_reconnects_total{kind="resume"} 1"#))
@@ -24,6 +27,9 @@ import Testing
         #expect(text.contains("warden_correction_latency_seconds_bucket"))
         #expect(text.contains("warden_rest_invalid_requests_10m 2"))
         #expect(text.contains("warden_alerts_open 1"))
+        #expect(text.contains("warden_gateway_heartbeat_latency_seconds 0.042"))
+        #expect(text.contains("warden_rest_ratelimit_wait_seconds_count 1"))
+        #expect(text.contains(#"warden_http_requests_total{route="/api/users/{id}",method="GET",status="404"} 1"#))
     }
 
     @Test func instancesDoNotShareState() {

@@ -107,6 +107,7 @@ public final class WardenDaemon: Service, Sendable {
             transport: transports.http,
             observer: RESTObserverClosure { report in
                 metrics.restRequest(route: report.route, status: report.status ?? 0)
+                metrics.rateLimitWait(report.rateLimitWait)
             },
             logger: Logger(label: "warden.rest"))
         let webhook = configuration.alerts.webhookURL.map { AlertWebhook(url: $0.absoluteString, transport: transports.http) }
@@ -317,6 +318,7 @@ public final class WardenDaemon: Service, Sendable {
 
             let (members, roles) = await parts.enforcer.withGuild { ($0.memberCount, $0.roleCount) }
             metrics.cache(members: members, roles: roles)
+            if let latency = await parts.gateway.status.latency { metrics.heartbeatLatency(latency) }
         }
     }
 

@@ -132,6 +132,9 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private var failedRoleNames: Set<String> = []
     private var watchers: [Snowflake: [@Sendable (Snowflake, SettleOutcome) -> Void]] = [:]
     private var stopped = false
+    /// A write was refused with 60003 (the guild requires 2FA, the bot owner has none) and no write
+    /// has succeeded since: `two_factor_required` is open.
+    private var twoFactorBlocked = false
     private var idleWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
     private var nextIdleWaiter = 0
 
@@ -246,6 +249,11 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             await memberLeft(member.userID)
         }
 
+        if twoFactorBlocked, changes.guildUpdated, guild.mfaLevel == .none {
+            // The guild no longer requires 2FA: the refusal is over; the audit below retries the members refused.
+            resolveTwoFactor()
+            if guild.isMemberCacheComplete, !changes.memberFillCompleted { _ = audit(cause: .audit) }
+        }
         if changes.guildRemoved {
             hooks.alert(.botRemoved, "", AlertCondition(
                 message: "the bot was removed from the guild; add it back with `warden add-bot-url`",
@@ -610,6 +618,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
                     expected[uid] = ExpectedMember(roles: Set(plan.desiredRoles), nick: plan.nickname ?? member?.nick,
                                                    until: now.advanced(by: configuration.echoTimeout))
                 }
+                if twoFactorBlocked { resolveTwoFactor() }
                 hooks.correction(cause, trigger.map { $0.at.duration(to: now) })
                 logger.info("member corrected", metadata: ["discord_uid": "\(uid)", "cause": "\(cause.rawValue)", "change": "\(plan.change)"])
                 settle(uid, .written, userID: userOfUID[uid])
@@ -648,6 +657,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             settle(uid, .failed(rest.description), userID: userID)
         default:
             if rest.has(.twoFactorRequired) {
+                twoFactorBlocked = true
                 hooks.alert(.twoFactorRequired, "", AlertCondition(
                     message: "Discord answered 60003: the guild requires 2FA for moderation and the bot owner's account has none; enable 2FA on the bot owner's Discord account"))
             }
@@ -658,6 +668,12 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             logger.error("member write failed", metadata: ["discord_uid": "\(uid)", "error": "\(rest)"])
             settle(uid, .failed(rest.description), userID: userID)
         }
+    }
+
+    /// Discord accepts writes again (the guild dropped its 2FA requirement, or the owner enabled 2FA).
+    private func resolveTwoFactor() {
+        twoFactorBlocked = false
+        hooks.alert(.twoFactorRequired, "", nil)
     }
 
     // MARK: - Kicks, leaves, profiles

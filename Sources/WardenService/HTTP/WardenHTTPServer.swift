@@ -9,7 +9,8 @@ import WardenConfig
 /// Warden's HTTP server (Hummingbird 2), bound to `http.listen`:
 /// - `/api/…`: the admin API (SPEC 3.3) behind `Authorization: Bearer <admin_token>`;
 /// - `GET /healthz` (the process is alive), `GET /readyz` (200 only when the gateway session is live and
-///   the member cache complete, else 503), `GET /metrics` (Prometheus text);
+///   the member cache complete, else 503), `GET /metrics` (Prometheus text; every request is counted in
+///   `warden_http_requests_total` by route template and status);
 /// - `GET /discord/activate` and the OAuth callback at the path of `discord.callback_url` (SPEC 1.9).
 ///
 /// It is a swift-service-lifecycle `Service`: run it in the daemon's `ServiceGroup`; a graceful shutdown
@@ -66,6 +67,8 @@ public struct WardenHTTPServer: Service {
         let backend = self.backend
         let metrics = self.metrics
         let linking = self.linking
+        // First, so it wraps every route and the not-found answer.
+        router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
 
         router.get("healthz") { _, _ in Self.text("ok\n") }
         router.get("readyz") { _, _ in
