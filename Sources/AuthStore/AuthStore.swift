@@ -152,7 +152,7 @@ final class ChangeFeed: Sendable {
         var closed = false
     }
 
-    private let subscribers = LockBox(Subscribers())
+    private let subscribers = Locked(Subscribers())
 
     func subscribe() -> AsyncStream<AuthStoreChange> {
         let (stream, continuation) = AsyncStream<AuthStoreChange>.makeStream(bufferingPolicy: .unbounded)

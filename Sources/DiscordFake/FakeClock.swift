@@ -1,3 +1,4 @@
+import DiscordModels
 import Foundation
 
 /// The fake's sense of time: rate-limit windows, code lifetimes, the op 8 cooldown, the gateway send
@@ -27,7 +28,7 @@ public struct SystemFakeClock: FakeClock {
 
 /// Time that moves only when a test says so.
 public final class ManualFakeClock: FakeClock {
-    private let seconds = LockBox<Double>(0)
+    private let seconds = Locked<Double>(0)
     private let startEpoch: Double
 
     /// - Parameter startEpoch: the epoch second that `now() == 0` stands for.

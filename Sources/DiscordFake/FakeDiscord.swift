@@ -19,8 +19,8 @@ import NIOCore
 /// await discord.stop()
 /// ```
 public final class FakeDiscord: Sendable {
-    let state: LockBox<FakeState>
-    private let server = LockBox<ServerHandle?>(nil)
+    let state: Locked<FakeState>
+    private let server = Locked<ServerHandle?>(nil)
     let logger: Logger
 
     struct ServerHandle: Sendable {
@@ -34,7 +34,7 @@ public final class FakeDiscord: Sendable {
         var initial = FakeState(configuration: configuration, guild: FakeGuild(seed: seed),
                                 sessionStartRemaining: configuration.sessionStartLimit.remaining)
         initial.oauthUsers[seed.owner.id] = seed.owner
-        state = LockBox(initial)
+        state = Locked(initial)
         self.logger = logger
     }
 

@@ -1,4 +1,5 @@
 import CLibWebSockets
+import DiscordModels
 
 /// The lws context pointer as seen from other threads. Only `lws_cancel_service` is called through it,
 /// which libwebsockets documents as safe from any thread while the context exists; the service thread
@@ -16,7 +17,7 @@ struct LWSContextRef: @unchecked Sendable {
 final class LWSConnection: WebSocketConnection {
     let events: AsyncStream<WebSocketEvent>
     private let eventSink: AsyncStream<WebSocketEvent>.Continuation
-    private let state = LWSLock(LinkState())
+    private let state = Locked(LinkState())
 
     /// What the service thread should do on its next WRITEABLE callback.
     enum Outgoing {

@@ -1,4 +1,5 @@
 import CCurl
+import DiscordModels
 import Foundation
 
 /// `HTTPTransport` over libcurl's multi interface: one dedicated thread runs `curl_multi_poll` and
@@ -85,7 +86,7 @@ final class CurlJob: Sendable {
         var cancelled = false
         var finished = false
     }
-    private let state = LockedBox(State())
+    private let state = Locked(State())
 
     init(request: HTTPRequest) { self.request = request }
 
@@ -133,9 +134,9 @@ final class CurlMultiLoop: Sendable {
     }
 
     private let multi: CurlMultiRef
-    private let inbox = LockedBox(Inbox())
+    private let inbox = Locked(Inbox())
     private let configuration: CurlHTTPTransport.Configuration
-    let connectionsOpened = LockedBox(0)
+    let connectionsOpened = Locked(0)
 
     init(configuration: CurlHTTPTransport.Configuration) throws {
         guard let handle = curl_multi_init() else { throw HTTPTransportError.network("curl_multi_init failed") }

@@ -4,9 +4,9 @@ import Foundation
 
 /// A wall clock the test moves by hand.
 final class TestWallClock: Sendable {
-    private let current: LockBox<Date>
+    private let current: Locked<Date>
 
-    init(_ start: Date = Date(timeIntervalSince1970: 1_790_000_000)) { current = LockBox(start) }
+    init(_ start: Date = Date(timeIntervalSince1970: 1_790_000_000)) { current = Locked(start) }
 
     var now: Date { current.withLock { $0 } }
     func advance(seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }

@@ -58,11 +58,11 @@ final class TrackingClock: Clock, Sendable {
 /// An `HTTPTransport` that records requests and answers from a script (the last entry repeats).
 final class FakeHTTPTransport: HTTPTransport {
     typealias Answer = @Sendable (HTTPRequest) async throws -> HTTPResponse
-    private let answers: LockedBox<[Answer]>
-    let recorded = LockedBox<[HTTPRequest]>([])
+    private let answers: Locked<[Answer]>
+    let recorded = Locked<[HTTPRequest]>([])
     let calls = EventCounter()
 
-    init(_ answers: [Answer]) { self.answers = LockedBox(answers) }
+    init(_ answers: [Answer]) { self.answers = Locked(answers) }
     convenience init(responses: [HTTPResponse]) { self.init(responses.map { response in { _ in response } }) }
     convenience init(_ response: HTTPResponse) { self.init(responses: [response]) }
 
@@ -105,7 +105,7 @@ enum Fixture {
 
 /// Collects observer reports.
 final class ReportCollector: RESTObserver {
-    let reports = LockedBox<[RESTRequestReport]>([])
+    let reports = Locked<[RESTRequestReport]>([])
     func requestFinished(_ report: RESTRequestReport) { reports.withLock { $0.append(report) } }
     var all: [RESTRequestReport] { reports.withLock { $0 } }
 }

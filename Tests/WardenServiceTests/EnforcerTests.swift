@@ -117,21 +117,13 @@ actor RecordingWriter: GuildWriter {
 
 /// Collects alert observations.
 final class AlertLog: Sendable {
-    private let entries = LockedBox<[(AlertKind, String, AlertCondition?)]>([])
+    private let entries = Locked<[(AlertKind, String, AlertCondition?)]>([])
     func record(_ kind: AlertKind, _ subject: String, _ condition: AlertCondition?) {
         entries.withLock { $0.append((kind, subject, condition)) }
     }
     func isOpen(_ kind: AlertKind, subject: String = "") -> Bool {
         entries.withLock { list in list.last(where: { $0.0 == kind && $0.1 == subject }).map { $0.2 != nil } ?? false }
     }
-}
-
-final class LockedBox<Value: Sendable>: @unchecked Sendable {
-    // Safe: every access goes through the lock.
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withLock<T>(_ body: (inout Value) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(&value) }
 }
 
 /// A small guild: owner 1, bot 2 (role "Warden" at the top), roles Member, Alpha, Bravo; a managed
