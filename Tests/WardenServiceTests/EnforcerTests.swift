@@ -109,9 +109,25 @@ actor RecordingWriter: GuildWriter {
         try record(.create(name), reason)
         nextRoleID += 1
         let role = Role(id: Snowflake(nextRoleID), name: name, position: 1)
-        await echo?(.guildRoleCreate(GuildRoleEvent(guildID: guildID, role: role)))
+        if roleEchoesLate {
+            // As on Discord: the roles pushed up are updated at once; the create event comes after the answer.
+            await echo?(.guildRoleUpdate(GuildRoleEvent(guildID: guildID, role: Role(id: Fixture.alpha.id, name: "Alpha", position: 3))))
+            heldEchoes.append(.guildRoleCreate(GuildRoleEvent(guildID: guildID, role: role)))
+        } else {
+            await echo?(.guildRoleCreate(GuildRoleEvent(guildID: guildID, role: role)))
+        }
         notify()
         return role
+    }
+
+    /// Role creations answer before their GUILD_ROLE_CREATE is echoed (`releaseRoleEchoes()` sends them).
+    var roleEchoesLate = false
+    private var heldEchoes: [GatewayDispatch] = []
+    func setRoleEchoesLate() { roleEchoesLate = true }
+    func releaseRoleEchoes() async {
+        let held = heldEchoes
+        heldEchoes = []
+        for dispatch in held { await echo?(dispatch) }
     }
 }
 
@@ -169,7 +185,8 @@ struct Harness {
     let alerts: AlertLog
 
     static func make(enforce: Bool = true, syncNames: Bool = false, fightLimit: Int = 5,
-                     members: [GuildMember], users: [(AuthUser, Snowflake?)]) async throws -> Harness {
+                     unlinkedMembers: UnlinkedMemberPolicy = .ignore, roleEchoesLate: Bool = false,
+                     failFirstWrite: DiscordRESTError? = nil, members: [GuildMember], users: [(AuthUser, Snowflake?)]) async throws -> Harness {
         let store = try AuthStore.inMemory()
         for (user, uid) in users {
             _ = try await store.upsert(AuthUserImport(user: user, discordUID: uid))
@@ -178,10 +195,13 @@ struct Harness {
         let writer = RecordingWriter(guildID: Fixture.guildID)
         let alerts = AlertLog()
         let configuration = EnforcerConfiguration(guildID: Fixture.guildID, enforce: enforce,
-                                                  roleSync: RoleSyncConfig(syncNames: syncNames), fightLimit: fightLimit)
+                                                  roleSync: RoleSyncConfig(syncNames: syncNames),
+                                                  unlinkedMembers: unlinkedMembers, fightLimit: fightLimit)
         let enforcer = Enforcer(configuration: configuration, store: store, writer: writer, clock: clock,
                                 hooks: EnforcerHooks(alert: { alerts.record($0, $1, $2) }))
         await writer.setEcho { dispatch in await enforcer.apply(dispatch) }
+        if roleEchoesLate { await writer.setRoleEchoesLate() }
+        if let failFirstWrite { await writer.failNextWrite(with: failFirstWrite) }
         try await enforcer.load()
         let botMember = Fixture.member(Fixture.bot, roles: [Fixture.wardenRole.id])
         for member in members + [botMember] { await writer.setMember(member) }
@@ -294,6 +314,39 @@ struct Harness {
         #expect(writes.contains(.add(user: 11, role: 901)))
     }
 
+    @Test func aRoleIsNotCreatedTwiceWhileItsCreateEventIsOnItsWay() async throws {
+        let h = try await Harness.make(roleEchoesLate: true,
+                                       members: [Fixture.member(10, roles: [Fixture.member.id]),
+                                                 Fixture.member(11, roles: [Fixture.member.id])],
+                                       users: [(Fixture.user(42, groups: ["Charlie"]), 10), (Fixture.user(43, groups: ["Charlie"]), 11)])
+        await h.writer.waitForWrites(1)
+        await h.settled()
+        // The role update the creation caused ran an audit that planned both members again before the
+        // create event arrived: still one creation.
+        #expect(await h.writer.writes == [.create("Charlie")])
+
+        await h.writer.releaseRoleEchoes()
+        await h.writer.waitForWrites(3)
+        await h.settled()
+        let writes = await h.writer.writes
+        #expect(writes.filter { $0 == .create("Charlie") }.count == 1)
+        #expect(writes.contains(.add(user: 10, role: 901)))
+        #expect(writes.contains(.add(user: 11, role: 901)))
+    }
+
+    @Test func aFailedRoleCreationIsRetriedAtTheNextAudit() async throws {
+        let h = try await Harness.make(failFirstWrite: .http(DiscordHTTPError(route: "POST", status: 500, body: nil)),
+                                       members: [Fixture.member(10, roles: [Fixture.member.id])],
+                                       users: [(Fixture.user(42, groups: ["Charlie"]), 10)])
+        await h.settled()
+        #expect(await h.writer.writes.isEmpty, "the creation failed")
+
+        _ = await h.enforcer.audit(cause: .audit)
+        await h.writer.waitForWrites(2)
+        await h.settled()
+        #expect(await h.writer.writes == [.create("Charlie"), .add(user: 10, role: 901)])
+    }
+
     @Test func aFightStopsAfterTheLimitRaisesAnAlertAndAnAuthChangeResumesIt() async throws {
         let h = try await Harness.make(fightLimit: 2, members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
                                        users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
@@ -316,6 +369,27 @@ struct Harness {
         await h.settled()
         #expect(!h.alerts.isOpen(.roleFight, subject: "10"))
         #expect(await h.writer.writes.count == 3)
+    }
+
+    @Test func aPausedFightIsNotWrittenByAnAuditEither() async throws {
+        let h = try await Harness.make(fightLimit: 1, members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.settled()
+        let stripped = Fixture.member(10, roles: [Fixture.member.id])
+        for round in 1...2 {
+            await h.writer.setMember(stripped)
+            await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: stripped)))
+            if round == 1 { await h.writer.waitForWrites(1) }
+            await h.settled()
+        }
+        #expect(h.alerts.isOpen(.roleFight, subject: "10"))
+
+        // A full audit (periodic, a role change, a bulk task) during the pause leaves the member alone.
+        let report = await h.enforcer.audit(cause: .task)
+        await h.settled()
+        #expect(report.wrong == 1)
+        #expect(await h.writer.writes.count == 1, "still only the one correction before the fight")
+        #expect(await h.enforcer.status().skipped.map(\.reason) == ["role_fight"])
     }
 
     @Test func aPausedFightResumesAfterAnHour() async throws {
@@ -386,6 +460,28 @@ struct Harness {
         await h.writer.waitForWrites(2)
         await h.settled()
         #expect(await h.writer.writes == [.add(user: 10, role: Fixture.alpha.id), .add(user: 10, role: Fixture.alpha.id)])
+    }
+
+    @Test func underReportAnEditGivingAnUnlinkedMemberAnAuthRoleIsListedAtOnce() async throws {
+        let h = try await Harness.make(unlinkedMembers: .report, members: [Fixture.member(10, roles: [Fixture.bravo.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), nil)])
+        await h.settled()
+        #expect(await h.enforcer.status().skipped.isEmpty)
+
+        // A moderator gives the unlinked member Alpha (an Auth group): listed without waiting for an audit.
+        let edited = Fixture.member(10, roles: [Fixture.bravo.id, Fixture.alpha.id])
+        await h.writer.setMember(edited)
+        await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: edited)))
+        await h.settled()
+        #expect(await h.enforcer.status().skipped == [SkippedMember(userID: nil, discordUID: 10, reason: "unlinked_member")])
+        #expect(await h.writer.writes.isEmpty, "report never writes")
+
+        // The role is taken away again: no longer listed.
+        let back = Fixture.member(10, roles: [Fixture.bravo.id])
+        await h.writer.setMember(back)
+        await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: back)))
+        await h.settled()
+        #expect(await h.enforcer.status().skipped.isEmpty)
     }
 
     @Test func unlinkedMembersAreLeftAloneByDefault() async throws {

@@ -130,6 +130,9 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private var roleCreations: [String] = []
     private var creatingRole = false
     private var failedRoleNames: Set<String> = []
+    /// Roles Warden created whose GUILD_ROLE_CREATE has not reached the cache yet (Discord's answer and
+    /// the event race): a member planned meanwhile still misses the role, but it is not created again.
+    private var createdAwaitingEcho: [String: C.Instant] = [:]
     private var watchers: [Snowflake: [@Sendable (Snowflake, SettleOutcome) -> Void]] = [:]
     private var stopped = false
     private var idleWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
@@ -243,6 +246,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         }
         for member in changes.membersRemoved {
             expected[member.userID] = nil
+            reportedUnlinked.remove(member.userID)
             await memberLeft(member.userID)
         }
 
@@ -285,6 +289,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         case .linked(let userID, let uid):
             uidOfUser[userID] = uid
             userOfUID[uid] = userID
+            reportedUnlinked.remove(uid)
             if users[userID] == nil, let stored = try? await store.user(id: userID) { users[userID] = stored.user }
             trigger(uid, cause: .link, at: now)
         case .unlinked(let userID, let uid):
@@ -318,6 +323,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     public func audit(cause: EnforcementCause, onSettled: (@Sendable (Snowflake, SettleOutcome) -> Void)? = nil) -> AuditReport {
         guard let planner = planner() else { return AuditReport(checked: 0, wrong: 0, unlinkedWithAuthRoles: 0) }
         let now = clock.now
+        failedRoleNames.removeAll()  // a failed role creation is retried at the next audit
         var checked = 0
         var wrong: [Snowflake] = []
         for (uid, userID) in userOfUID {
@@ -360,6 +366,19 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             reportedUnlinked = report
         }
         return count
+    }
+
+    /// Policy `report`: keeps one unlinked member's entry in status current as soon as its roles change
+    /// (a full audit rebuilds the whole list).
+    private func reportUnlinked(_ member: GuildState.Member, roles: [Snowflake]) {
+        guard let unlinked = unlinkedMembers() else { return }
+        if unlinked.holdsAuthManagedRoles(roles: roles, isBot: member.isBot) {
+            if reportedUnlinked.insert(member.userID).inserted {
+                logger.warning("an unlinked member holds Auth-managed roles", metadata: ["discord_uid": "\(member.userID)"])
+            }
+        } else {
+            reportedUnlinked.remove(member.userID)
+        }
     }
 
     private func trigger(_ uid: Snowflake, cause: EnforcementCause, at now: C.Instant) {
@@ -496,11 +515,13 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
                                                  index: planner.index) {
             plan = strip
         } else {
+            if configuration.unlinkedMembers == .report, userOfUID[uid] == nil { reportUnlinked(member, roles: state.roles) }
             settle(uid, .inSync)
             return nil
         }
 
-        for name in plan.rolesToCreate where !failedRoleNames.contains(name) && !roleCreations.contains(name) {
+        for name in plan.rolesToCreate where !failedRoleNames.contains(name) && !roleCreations.contains(name)
+            && !awaitsEcho(createdRole: name, now: now) {
             if configuration.enforce { roleCreations.append(name) }
         }
 
@@ -529,13 +550,15 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     /// made on Discord count toward `fight_limit`.
     private func launch(_ work: Work, uid: Snowflake) {
         let now = clock.now
+        // A member left alone after a fight is written by no trigger at all (an audit, a role change, a
+        // task) until the pause is over; an Auth change to the user ends the fight before it gets here.
+        if let until = fights[uid]?.blockedUntil, now < until {
+            settle(uid, .skipped(SkipReasonText.roleFight), userID: userOfUID[uid])
+            return
+        }
         if case .member(_, let cause) = work, cause == .manualEdit {
             let userID = userOfUID[uid]
             var fight = fights[uid] ?? FightRecord()
-            if let until = fight.blockedUntil, now < until {
-                settle(uid, .skipped(SkipReasonText.roleFight), userID: userID)
-                return
-            }
             fight.corrections.removeAll { $0.advanced(by: configuration.fightWindow) <= now }
             if fight.corrections.count >= configuration.fightLimit {
                 fight.blockedUntil = now.advanced(by: configuration.fightPause)
@@ -711,7 +734,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private func startRoleCreation() {
         guard !creatingRole, configuration.enforce, !stopped, !roleCreations.isEmpty else { return }
         let name = roleCreations.removeFirst()
-        if !guild.roles(named: name).isEmpty { startRoleCreation(); return }
+        if !guild.roles(named: name).isEmpty || awaitsEcho(createdRole: name, now: clock.now) { startRoleCreation(); return }
         creatingRole = true
         Task { await self.createRole(name) }
     }
@@ -719,6 +742,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private func createRole(_ name: String) async {
         do {
             let role = try await writer.createRole(named: name, reason: "Auth: role for group \"\(name)\"")
+            createdAwaitingEcho[name] = clock.now.advanced(by: configuration.echoTimeout)
             logger.info("role created", metadata: ["role": "\(name)", "role_id": "\(role.id)"])
         } catch {
             failedRoleNames.insert(name)
@@ -727,6 +751,15 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         creatingRole = false
         startRoleCreation()
         resumeIdleWaiters()
+    }
+
+    /// Whether `name` was just created and its GUILD_ROLE_CREATE is still on its way (for at most
+    /// `echoTimeout`; once the cache has the role, creation checks find it there).
+    private func awaitsEcho(createdRole name: String, now: C.Instant) -> Bool {
+        guard let until = createdAwaitingEcho[name] else { return false }
+        if now < until, guild.roles(named: name).isEmpty { return true }
+        createdAwaitingEcho[name] = nil
+        return false
     }
 
     // MARK: - Settling and status
