@@ -503,6 +503,52 @@ struct Harness {
         private func hang() async throws { try await Task.sleep(for: .seconds(3600)) }
     }
 
+    /// A writer whose writes wait until `open()`.
+    actor GatedWriter: GuildWriter {
+        private var isOpen = false
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+        func open() { isOpen = true; for waiter in waiting { waiter.resume() }; waiting = [] }
+        private func gate() async { if !isOpen { await withCheckedContinuation { waiting.append($0) } } }
+        func addRole(_ role: Snowflake, to user: Snowflake, reason: String) async throws { await gate() }
+        func removeRole(_ role: Snowflake, from user: Snowflake, reason: String) async throws { await gate() }
+        func modifyMember(_ user: Snowflake, roles: [Snowflake]?, nick: String?, reason: String) async throws { await gate() }
+        func kick(_ user: Snowflake, reason: String) async throws { await gate() }
+        func createRole(named name: String, reason: String) async throws -> Role { await gate(); throw CancellationError() }
+    }
+
+    @Test func afterStopIdleReturnsAsSoonAsTheWriteInFlightFinishes() async throws {
+        let store = try AuthStore.inMemory()
+        _ = try await store.upsert(AuthUserImport(user: Fixture.user(42, groups: ["Alpha"]), discordUID: 10))
+        let writer = GatedWriter()
+        let enforcer = Enforcer(configuration: EnforcerConfiguration(guildID: Fixture.guildID), store: store,
+                                writer: writer, clock: TestClock<Duration>())
+        try await enforcer.load()
+        let member = Fixture.member(10, roles: [Fixture.member.id])
+        let bot = Fixture.member(Fixture.bot, roles: [Fixture.wardenRole.id])
+        await enforcer.apply(.ready(Ready(user: User(id: Fixture.bot, username: "Warden", bot: true), guilds: [],
+                                          sessionID: "s", resumeGatewayURL: "ws://127.0.0.1")))
+        await enforcer.apply(.guildCreate(Guild(id: Fixture.guildID, name: "T", ownerID: Fixture.owner,
+                                                roles: [Fixture.everyone, Fixture.wardenRole, Fixture.member, Fixture.alpha],
+                                                members: [bot])))
+        await enforcer.beginMemberFill(nonce: "n")
+        await enforcer.apply(.guildMembersChunk(GuildMembersChunk(guildID: Fixture.guildID, members: [member, bot],
+                                                                  chunkIndex: 0, chunkCount: 1, nonce: "n")))
+        #expect(await enforcer.pendingWrites == 1, "the write is in flight")
+
+        // Shutdown: stop taking work, then wait for the write in flight, which finishes now.
+        await enforcer.stop()
+        let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { await enforcer.idle(); return true }
+            group.addTask { try await Task.sleep(for: .seconds(5)); return false }
+            await writer.open()
+            let first = try await group.next()!
+            group.cancelAll()
+            return first
+        }
+        #expect(finished, "idle() returned when the write finished, not at the caller's deadline")
+        #expect(await enforcer.pendingWrites == 0)
+    }
+
     @Test func waitingForIdleCanBeBoundedWhileAWriteHangs() async throws {
         let store = try AuthStore.inMemory()
         _ = try await store.upsert(AuthUserImport(user: Fixture.user(42, groups: ["Alpha"]), discordUID: 10))

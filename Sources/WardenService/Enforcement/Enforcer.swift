@@ -382,7 +382,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     }
 
     private func trigger(_ uid: Snowflake, cause: EnforcementCause, at now: C.Instant) {
-        guard !stopped else { return }
+        guard !stopped else { resumeIdleWaiters(); return }
         if busy.contains(uid) {
             // Re-checked against the newest state when the write in flight completes.
             if recheck[uid] == nil { recheck[uid] = Trigger(cause: cause, at: now) }
@@ -463,7 +463,8 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     // MARK: - The pump
 
     private func pump() {
-        guard !stopped else { return }
+        // Stopped: nothing new starts, but a shutdown waiting in `idle()` learns that the last write finished.
+        guard !stopped else { resumeIdleWaiters(); return }
         for lane in [Lane.memberEdit, .memberRole] {
             while laneLoad[lane, default: 0] < configuration.writesPerLane, let uid = laneBacklog[lane]?.popFirst() {
                 guard !busy.contains(uid), let work = work(for: uid, now: clock.now) else { continue }
