@@ -3,6 +3,7 @@ import Clocks
 import DiscordModels
 import DiscordREST
 import Foundation
+import Logging
 import GuildState
 import RoleSync
 import Testing
@@ -186,7 +187,7 @@ struct Harness {
 
     static func make(enforce: Bool = true, syncNames: Bool = false, fightLimit: Int = 5,
                      unlinkedMembers: UnlinkedMemberPolicy = .ignore, roleEchoesLate: Bool = false,
-                     failFirstWrite: DiscordRESTError? = nil, members: [GuildMember], users: [(AuthUser, Snowflake?)]) async throws -> Harness {
+                     failFirstWrite: DiscordRESTError? = nil, logLines: TestBox<[String]>? = nil, members: [GuildMember], users: [(AuthUser, Snowflake?)]) async throws -> Harness {
         let store = try AuthStore.inMemory()
         for (user, uid) in users {
             _ = try await store.upsert(AuthUserImport(user: user, discordUID: uid))
@@ -198,7 +199,9 @@ struct Harness {
                                                   roleSync: RoleSyncConfig(syncNames: syncNames),
                                                   unlinkedMembers: unlinkedMembers, fightLimit: fightLimit)
         let enforcer = Enforcer(configuration: configuration, store: store, writer: writer, clock: clock,
-                                hooks: EnforcerHooks(alert: { alerts.record($0, $1, $2) }))
+                                hooks: EnforcerHooks(alert: { alerts.record($0, $1, $2) }),
+                                logger: logLines.map { lines in Logger(label: "test") { _ in RecordingLogHandler(lines: lines) } }
+                                    ?? Logger(label: "warden.enforcer"))
         await writer.setEcho { dispatch in await enforcer.apply(dispatch) }
         if roleEchoesLate { await writer.setRoleEchoesLate() }
         if let failFirstWrite { await writer.failNextWrite(with: failFirstWrite) }
@@ -272,6 +275,18 @@ struct Harness {
         #expect(status.observed.first?.userID == 42)
         #expect(status.observed.first?.change.contains("Alpha") == true)
         #expect(status.observed.first?.change.contains("create roles \"Charlie\"") == true)
+    }
+
+    @Test func observeOnlyLogsARoleItWouldCreateEvenWhenThatIsTheWholeChange() async throws {
+        let lines = TestBox<[String]>([])
+        let h = try await Harness.make(enforce: false, logLines: lines, members: [Fixture.member(10, roles: [Fixture.member.id])],
+                                       users: [(Fixture.user(42, groups: ["Charlie"]), 10)])
+        await h.settled()
+        #expect(await h.writer.writes.isEmpty)
+        #expect(await h.enforcer.status().observed.first?.change.contains("create roles \"Charlie\"") == true)
+        let planned = lines.withLock { $0 }.filter { $0.contains("observe-only: would change member") }
+        #expect(planned.count == 1)
+        #expect(planned.first?.contains("Charlie") == true)
     }
 
     @Test func theOwnerIsSkippedWithItsReason() async throws {

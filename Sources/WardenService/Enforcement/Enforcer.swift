@@ -530,6 +530,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             if let reason = plan.skipReasons.first.map(\.rawValue) {
                 settle(uid, .skipped(reason), userID: userID)
             } else if !plan.rolesToCreate.isEmpty, !configuration.enforce {
+                logger.notice("observe-only: would change member", metadata: ["discord_uid": "\(uid)", "change": "\(plan.change)"])
                 settle(uid, .observed(plan.change), userID: userID)
             } else {
                 settle(uid, .inSync, userID: userID)
