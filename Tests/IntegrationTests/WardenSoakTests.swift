@@ -66,6 +66,7 @@ import Glibc
         let port = try Self.freePort()
         let log = directory.appendingPathComponent("warden.log")
         let process = try Self.startWarden(discord, port: port, in: directory, log: log)
+        defer { if process.isRunning { process.terminate() } }  // also when the test fails
         let admin = try CurlHTTPTransport()
         let base = "http://127.0.0.1:\(port)"
         let started = ContinuousClock.now
@@ -157,14 +158,14 @@ import Glibc
         return (batches, records, revoked)
     }
 
-    static func startWarden(_ discord: FakeDiscord, port: Int, in directory: URL, log: URL) throws -> Process {
+    static func startWarden(_ discord: FakeDiscord, port: Int, in directory: URL, log: URL, extra: String = "") throws -> Process {
         let config = directory.appendingPathComponent("config.json")
         let json = """
             {"discord": {"app_id": "\(discord.application.id)", "app_secret": "\(discord.application.secret.revealed)",
               "bot_token": "\(discord.botToken.revealed)", "guild_id": "\(discord.guildID)",
               "callback_url": "http://127.0.0.1:9/discord/callback/", "api_base_url": "\(discord.apiBaseURL)",
               "gateway_url": "\(discord.gatewayURL)", "oauth_authorize_url": "\(discord.authorizeURL)",
-              "tasks_retry_pause": 1},
+              "tasks_retry_pause": 1 \(extra)},
              "store": {"path": "\(directory.appendingPathComponent("warden.sqlite3").path)"},
              "http": {"listen": "127.0.0.1:\(port)", "admin_token": "\(adminToken)"},
              "log": {"format": "json"}}
