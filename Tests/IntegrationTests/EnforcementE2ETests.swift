@@ -298,7 +298,8 @@ import WardenService
         let aliceID = alice
         let mark = discord.requestCount
 
-        // Another bot takes the role away again each time it is back.
+        // A moderator takes the role away; another bot takes it away again each time it is back.
+        try discord.removeRole(corp, from: aliceID)
         let fighter = Task {
             var undone = 0
             for await _ in discord.activity() {
@@ -308,7 +309,6 @@ import WardenService
             }
             return undone
         }
-        try discord.removeRole(corp, from: aliceID)
 
         let alerts = e2e.parts.alerts
         try await E2E.waitFor(discord) { alerts.isOpen(.roleFight, subject: aliceID.description) }
