@@ -108,6 +108,7 @@ import Glibc
         #expect(editCount >= Self.editsPerSecond * Self.seconds / 2, "the script kept its pace")
         #expect(corrections.count >= editCount / 2, "hand edits were corrected")
         #expect(kicks.count == authChanges.revoked)
+        #expect(creations.count == (authChanges.batches + 4) / 5, "each new group's role created once")
 
         process.terminate()
         process.waitUntilExit()
