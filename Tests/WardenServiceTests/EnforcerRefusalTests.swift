@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func reportPolicyListsUnlinkedHoldersInAnAlertUntilTheyAreGone() async throws {
-        let h = try await Harness.make(unlinked: .report,
+        let h = try await Harness.make(unlinkedMembers: .report,
                                        members: [Fixture.member(10, roles: [Fixture.alpha.id]), Fixture.member(11, roles: [])],
                                        users: [(Fixture.user(42, groups: ["Alpha"]), nil)])
         await h.settled()

@@ -3,6 +3,7 @@ import Clocks
 import DiscordModels
 import DiscordREST
 import Foundation
+import Logging
 import GuildState
 import RoleSync
 import Testing
@@ -109,9 +110,25 @@ actor RecordingWriter: GuildWriter {
         try record(.create(name), reason)
         nextRoleID += 1
         let role = Role(id: Snowflake(nextRoleID), name: name, position: 1)
-        await echo?(.guildRoleCreate(GuildRoleEvent(guildID: guildID, role: role)))
+        if roleEchoesLate {
+            // As on Discord: the roles pushed up are updated at once; the create event comes after the answer.
+            await echo?(.guildRoleUpdate(GuildRoleEvent(guildID: guildID, role: Role(id: Fixture.alpha.id, name: "Alpha", position: 3))))
+            heldEchoes.append(.guildRoleCreate(GuildRoleEvent(guildID: guildID, role: role)))
+        } else {
+            await echo?(.guildRoleCreate(GuildRoleEvent(guildID: guildID, role: role)))
+        }
         notify()
         return role
+    }
+
+    /// Role creations answer before their GUILD_ROLE_CREATE is echoed (`releaseRoleEchoes()` sends them).
+    var roleEchoesLate = false
+    private var heldEchoes: [GatewayDispatch] = []
+    func setRoleEchoesLate() { roleEchoesLate = true }
+    func releaseRoleEchoes() async {
+        let held = heldEchoes
+        heldEchoes = []
+        for dispatch in held { await echo?(dispatch) }
     }
 }
 
@@ -161,8 +178,8 @@ struct Harness {
     let alerts: AlertLog
 
     static func make(enforce: Bool = true, syncNames: Bool = false, fightLimit: Int = 5,
-                     unlinked: UnlinkedMemberPolicy = .ignore,
-                     members: [GuildMember], users: [(AuthUser, Snowflake?)]) async throws -> Harness {
+                     unlinkedMembers: UnlinkedMemberPolicy = .ignore, roleEchoesLate: Bool = false,
+                     failFirstWrite: DiscordRESTError? = nil, logLines: TestBox<[String]>? = nil, members: [GuildMember], users: [(AuthUser, Snowflake?)]) async throws -> Harness {
         let store = try AuthStore.inMemory()
         for (user, uid) in users {
             _ = try await store.upsert(AuthUserImport(user: user, discordUID: uid))
@@ -172,10 +189,14 @@ struct Harness {
         let alerts = AlertLog()
         let configuration = EnforcerConfiguration(guildID: Fixture.guildID, enforce: enforce,
                                                   roleSync: RoleSyncConfig(syncNames: syncNames),
-                                                  unlinkedMembers: unlinked, fightLimit: fightLimit)
+                                                  unlinkedMembers: unlinkedMembers, fightLimit: fightLimit)
         let enforcer = Enforcer(configuration: configuration, store: store, writer: writer, clock: clock,
-                                hooks: EnforcerHooks(alert: { alerts.record($0, $1, $2) }))
+                                hooks: EnforcerHooks(alert: { alerts.record($0, $1, $2) }),
+                                logger: logLines.map { lines in Logger(label: "test") { _ in RecordingLogHandler(lines: lines) } }
+                                    ?? Logger(label: "warden.enforcer"))
         await writer.setEcho { dispatch in await enforcer.apply(dispatch) }
+        if roleEchoesLate { await writer.setRoleEchoesLate() }
+        if let failFirstWrite { await writer.failNextWrite(with: failFirstWrite) }
         try await enforcer.load()
         let botMember = Fixture.member(Fixture.bot, roles: [Fixture.wardenRole.id])
         for member in members + [botMember] { await writer.setMember(member) }
@@ -248,6 +269,18 @@ struct Harness {
         #expect(status.observed.first?.change.contains("create roles \"Charlie\"") == true)
     }
 
+    @Test func observeOnlyLogsARoleItWouldCreateEvenWhenThatIsTheWholeChange() async throws {
+        let lines = TestBox<[String]>([])
+        let h = try await Harness.make(enforce: false, logLines: lines, members: [Fixture.member(10, roles: [Fixture.member.id])],
+                                       users: [(Fixture.user(42, groups: ["Charlie"]), 10)])
+        await h.settled()
+        #expect(await h.writer.writes.isEmpty)
+        #expect(await h.enforcer.status().observed.first?.change.contains("create roles \"Charlie\"") == true)
+        let planned = lines.withLock { $0 }.filter { $0.contains("observe-only: would change member") }
+        #expect(planned.count == 1)
+        #expect(planned.first?.contains("Charlie") == true)
+    }
+
     @Test func theOwnerIsSkippedWithItsReason() async throws {
         let h = try await Harness.make(members: [Fixture.member(Fixture.owner, roles: [])],
                                        users: [(Fixture.user(42, groups: ["Alpha"]), Fixture.owner)])
@@ -288,6 +321,39 @@ struct Harness {
         #expect(writes.contains(.add(user: 11, role: 901)))
     }
 
+    @Test func aRoleIsNotCreatedTwiceWhileItsCreateEventIsOnItsWay() async throws {
+        let h = try await Harness.make(roleEchoesLate: true,
+                                       members: [Fixture.member(10, roles: [Fixture.member.id]),
+                                                 Fixture.member(11, roles: [Fixture.member.id])],
+                                       users: [(Fixture.user(42, groups: ["Charlie"]), 10), (Fixture.user(43, groups: ["Charlie"]), 11)])
+        await h.writer.waitForWrites(1)
+        await h.settled()
+        // The role update the creation caused ran an audit that planned both members again before the
+        // create event arrived: still one creation.
+        #expect(await h.writer.writes == [.create("Charlie")])
+
+        await h.writer.releaseRoleEchoes()
+        await h.writer.waitForWrites(3)
+        await h.settled()
+        let writes = await h.writer.writes
+        #expect(writes.filter { $0 == .create("Charlie") }.count == 1)
+        #expect(writes.contains(.add(user: 10, role: 901)))
+        #expect(writes.contains(.add(user: 11, role: 901)))
+    }
+
+    @Test func aFailedRoleCreationIsRetriedAtTheNextAudit() async throws {
+        let h = try await Harness.make(failFirstWrite: .http(DiscordHTTPError(route: "POST", status: 500, body: nil)),
+                                       members: [Fixture.member(10, roles: [Fixture.member.id])],
+                                       users: [(Fixture.user(42, groups: ["Charlie"]), 10)])
+        await h.settled()
+        #expect(await h.writer.writes.isEmpty, "the creation failed")
+
+        _ = await h.enforcer.audit(cause: .audit)
+        await h.writer.waitForWrites(2)
+        await h.settled()
+        #expect(await h.writer.writes == [.create("Charlie"), .add(user: 10, role: 901)])
+    }
+
     @Test func aFightStopsAfterTheLimitRaisesAnAlertAndAnAuthChangeResumesIt() async throws {
         let h = try await Harness.make(fightLimit: 2, members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
                                        users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
@@ -310,6 +376,27 @@ struct Harness {
         await h.settled()
         #expect(!h.alerts.isOpen(.roleFight, subject: "10"))
         #expect(await h.writer.writes.count == 3)
+    }
+
+    @Test func aPausedFightIsNotWrittenByAnAuditEither() async throws {
+        let h = try await Harness.make(fightLimit: 1, members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.settled()
+        let stripped = Fixture.member(10, roles: [Fixture.member.id])
+        for round in 1...2 {
+            await h.writer.setMember(stripped)
+            await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: stripped)))
+            if round == 1 { await h.writer.waitForWrites(1) }
+            await h.settled()
+        }
+        #expect(h.alerts.isOpen(.roleFight, subject: "10"))
+
+        // A full audit (periodic, a role change, a bulk task) during the pause leaves the member alone.
+        let report = await h.enforcer.audit(cause: .task)
+        await h.settled()
+        #expect(report.wrong == 1)
+        #expect(await h.writer.writes.count == 1, "still only the one correction before the fight")
+        #expect(await h.enforcer.status().skipped.map(\.reason) == ["role_fight"])
     }
 
     @Test func aPausedFightResumesAfterAnHour() async throws {
@@ -408,6 +495,28 @@ struct Harness {
         #expect(await h.writer.writes == [.add(user: 10, role: Fixture.alpha.id), .add(user: 10, role: Fixture.alpha.id)])
     }
 
+    @Test func underReportAnEditGivingAnUnlinkedMemberAnAuthRoleIsListedAtOnce() async throws {
+        let h = try await Harness.make(unlinkedMembers: .report, members: [Fixture.member(10, roles: [Fixture.bravo.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), nil)])
+        await h.settled()
+        #expect(await h.enforcer.status().skipped.isEmpty)
+
+        // A moderator gives the unlinked member Alpha (an Auth group): listed without waiting for an audit.
+        let edited = Fixture.member(10, roles: [Fixture.bravo.id, Fixture.alpha.id])
+        await h.writer.setMember(edited)
+        await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: edited)))
+        await h.settled()
+        #expect(await h.enforcer.status().skipped == [SkippedMember(userID: nil, discordUID: 10, reason: "unlinked_member")])
+        #expect(await h.writer.writes.isEmpty, "report never writes")
+
+        // The role is taken away again: no longer listed.
+        let back = Fixture.member(10, roles: [Fixture.bravo.id])
+        await h.writer.setMember(back)
+        await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: back)))
+        await h.settled()
+        #expect(await h.enforcer.status().skipped.isEmpty)
+    }
+
     @Test func unlinkedMembersAreLeftAloneByDefault() async throws {
         let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.alpha.id])],
                                        users: [(Fixture.user(42, groups: ["Alpha"]), nil)])
@@ -425,6 +534,52 @@ struct Harness {
         func kick(_ user: Snowflake, reason: String) async throws { try await hang() }
         func createRole(named name: String, reason: String) async throws -> Role { try await hang(); throw CancellationError() }
         private func hang() async throws { try await Task.sleep(for: .seconds(3600)) }
+    }
+
+    /// A writer whose writes wait until `open()`.
+    actor GatedWriter: GuildWriter {
+        private var isOpen = false
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+        func open() { isOpen = true; for waiter in waiting { waiter.resume() }; waiting = [] }
+        private func gate() async { if !isOpen { await withCheckedContinuation { waiting.append($0) } } }
+        func addRole(_ role: Snowflake, to user: Snowflake, reason: String) async throws { await gate() }
+        func removeRole(_ role: Snowflake, from user: Snowflake, reason: String) async throws { await gate() }
+        func modifyMember(_ user: Snowflake, roles: [Snowflake]?, nick: String?, reason: String) async throws { await gate() }
+        func kick(_ user: Snowflake, reason: String) async throws { await gate() }
+        func createRole(named name: String, reason: String) async throws -> Role { await gate(); throw CancellationError() }
+    }
+
+    @Test func afterStopIdleReturnsAsSoonAsTheWriteInFlightFinishes() async throws {
+        let store = try AuthStore.inMemory()
+        _ = try await store.upsert(AuthUserImport(user: Fixture.user(42, groups: ["Alpha"]), discordUID: 10))
+        let writer = GatedWriter()
+        let enforcer = Enforcer(configuration: EnforcerConfiguration(guildID: Fixture.guildID), store: store,
+                                writer: writer, clock: TestClock<Duration>())
+        try await enforcer.load()
+        let member = Fixture.member(10, roles: [Fixture.member.id])
+        let bot = Fixture.member(Fixture.bot, roles: [Fixture.wardenRole.id])
+        await enforcer.apply(.ready(Ready(user: User(id: Fixture.bot, username: "Warden", bot: true), guilds: [],
+                                          sessionID: "s", resumeGatewayURL: "ws://127.0.0.1")))
+        await enforcer.apply(.guildCreate(Guild(id: Fixture.guildID, name: "T", ownerID: Fixture.owner,
+                                                roles: [Fixture.everyone, Fixture.wardenRole, Fixture.member, Fixture.alpha],
+                                                members: [bot])))
+        await enforcer.beginMemberFill(nonce: "n")
+        await enforcer.apply(.guildMembersChunk(GuildMembersChunk(guildID: Fixture.guildID, members: [member, bot],
+                                                                  chunkIndex: 0, chunkCount: 1, nonce: "n")))
+        #expect(await enforcer.pendingWrites == 1, "the write is in flight")
+
+        // Shutdown: stop taking work, then wait for the write in flight, which finishes now.
+        await enforcer.stop()
+        let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { await enforcer.idle(); return true }
+            group.addTask { try await Task.sleep(for: .seconds(5)); return false }
+            await writer.open()
+            let first = try await group.next()!
+            group.cancelAll()
+            return first
+        }
+        #expect(finished, "idle() returned when the write finished, not at the caller's deadline")
+        #expect(await enforcer.pendingWrites == 0)
     }
 
     @Test func waitingForIdleCanBeBoundedWhileAWriteHangs() async throws {

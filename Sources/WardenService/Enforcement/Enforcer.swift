@@ -130,6 +130,9 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private var roleCreations: [String] = []
     private var creatingRole = false
     private var failedRoleNames: Set<String> = []
+    /// Roles Warden created whose GUILD_ROLE_CREATE has not reached the cache yet (Discord's answer and
+    /// the event race): a member planned meanwhile still misses the role, but it is not created again.
+    private var createdAwaitingEcho: [String: C.Instant] = [:]
     private var watchers: [Snowflake: [@Sendable (Snowflake, SettleOutcome) -> Void]] = [:]
     private var stopped = false
     /// A write was refused with 60003 (the guild requires 2FA, the bot owner has none) and no write
@@ -334,6 +337,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     public func audit(cause: EnforcementCause, onSettled: (@Sendable (Snowflake, SettleOutcome) -> Void)? = nil) -> AuditReport {
         guard let planner = planner() else { return AuditReport(checked: 0, wrong: 0, unlinkedWithAuthRoles: 0) }
         let now = clock.now
+        failedRoleNames.removeAll()  // a failed role creation is retried at the next audit
         var checked = 0
         var wrong: [Snowflake] = []
         for (uid, userID) in userOfUID {
@@ -391,7 +395,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     }
 
     private func trigger(_ uid: Snowflake, cause: EnforcementCause, at now: C.Instant) {
-        guard !stopped else { return }
+        guard !stopped else { resumeIdleWaiters(); return }
         if busy.contains(uid) {
             // Re-checked against the newest state when the write in flight completes.
             if recheck[uid] == nil { recheck[uid] = Trigger(cause: cause, at: now) }
@@ -472,7 +476,8 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     // MARK: - The pump
 
     private func pump() {
-        guard !stopped else { return }
+        // Stopped: nothing new starts, but a shutdown waiting in `idle()` learns that the last write finished.
+        guard !stopped else { resumeIdleWaiters(); return }
         for lane in [Lane.memberEdit, .memberRole] {
             while laneLoad[lane, default: 0] < configuration.writesPerLane, let uid = laneBacklog[lane]?.popFirst() {
                 guard !busy.contains(uid), let work = work(for: uid, now: clock.now) else { continue }
@@ -537,7 +542,8 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             return nil
         }
 
-        for name in plan.rolesToCreate where !failedRoleNames.contains(name) && !roleCreations.contains(name) {
+        for name in plan.rolesToCreate where !failedRoleNames.contains(name) && !roleCreations.contains(name)
+            && !awaitsEcho(createdRole: name, now: now) {
             if configuration.enforce { roleCreations.append(name) }
         }
 
@@ -545,6 +551,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             if let reason = plan.skipReasons.first.map(\.rawValue) {
                 settle(uid, .skipped(reason), userID: userID)
             } else if !plan.rolesToCreate.isEmpty, !configuration.enforce {
+                logger.notice("observe-only: would change member", metadata: ["discord_uid": "\(uid)", "change": "\(plan.change)"])
                 settle(uid, .observed(plan.change), userID: userID)
             } else {
                 settle(uid, .inSync, userID: userID)
@@ -566,13 +573,15 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     /// made on Discord count toward `fight_limit`.
     private func launch(_ work: Work, uid: Snowflake) {
         let now = clock.now
+        // A member left alone after a fight is written by no trigger at all (an audit, a role change, a
+        // task) until the pause is over; an Auth change to the user ends the fight before it gets here.
+        if let until = fights[uid]?.blockedUntil, now < until {
+            settle(uid, .skipped(SkipReasonText.roleFight), userID: userOfUID[uid])
+            return
+        }
         if case .member(_, let cause) = work, cause == .manualEdit {
             let userID = userOfUID[uid]
             var fight = fights[uid] ?? FightRecord()
-            if let until = fight.blockedUntil, now < until {
-                settle(uid, .skipped(SkipReasonText.roleFight), userID: userID)
-                return
-            }
             fight.corrections.removeAll { $0.advanced(by: configuration.fightWindow) <= now }
             if fight.corrections.count >= configuration.fightLimit {
                 fight.blockedUntil = now.advanced(by: configuration.fightPause)
@@ -779,7 +788,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private func startRoleCreation() {
         guard !creatingRole, configuration.enforce, !stopped, !roleCreations.isEmpty else { return }
         let name = roleCreations.removeFirst()
-        if !guild.roles(named: name).isEmpty { startRoleCreation(); return }
+        if !guild.roles(named: name).isEmpty || awaitsEcho(createdRole: name, now: clock.now) { startRoleCreation(); return }
         creatingRole = true
         Task { await self.createRole(name) }
     }
@@ -787,6 +796,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private func createRole(_ name: String) async {
         do {
             let role = try await writer.createRole(named: name, reason: "Auth: role for group \"\(name)\"")
+            createdAwaitingEcho[name] = clock.now.advanced(by: configuration.echoTimeout)
             logger.info("role created", metadata: ["role": "\(name)", "role_id": "\(role.id)"])
         } catch {
             failedRoleNames.insert(name)
@@ -795,6 +805,15 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         creatingRole = false
         startRoleCreation()
         resumeIdleWaiters()
+    }
+
+    /// Whether `name` was just created and its GUILD_ROLE_CREATE is still on its way (for at most
+    /// `echoTimeout`; once the cache has the role, creation checks find it there).
+    private func awaitsEcho(createdRole name: String, now: C.Instant) -> Bool {
+        guard let until = createdAwaitingEcho[name] else { return false }
+        if now < until, guild.roles(named: name).isEmpty { return true }
+        createdAwaitingEcho[name] = nil
+        return false
     }
 
     // MARK: - Settling and status
