@@ -46,6 +46,18 @@ extension GuildState {
         return true
     }
 
+    /// Calls `body` with every cached member's id, bot flag and role ids (in no particular order), read
+    /// in place like `readMember`: no `Member` is built and one role buffer serves every call.
+    public func forEachMemberRoles(_ body: (_ userID: Snowflake, _ isBot: Bool, _ roleIDs: [Snowflake]) throws -> Void) rethrows {
+        var roleIDs: [Snowflake] = []
+        roleIDs.reserveCapacity(32)
+        for i in memberTable.records.indices {
+            memberTable.readRoles(at: i, roleIDs: &roleIDs, roles: roleTable)
+            let record = memberTable.records[i]
+            try body(record.id, record.flags.contains(.bot), roleIDs)
+        }
+    }
+
     public func contains(member userID: Snowflake) -> Bool { memberTable.position(of: userID) != nil }
 
     /// The bot's own member, once cached.

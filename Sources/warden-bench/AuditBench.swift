@@ -100,9 +100,10 @@ struct LinkedGuild {
 let quietLogger = Logger(label: "warden.bench") { _ in SwiftLogNoOpLogHandler() }
 
 /// Builds an enforcer over `store`, fills its cache from `chunks` (the completed fill runs an audit) and waits until idle.
-func filledEnforcer(_ guild: LinkedGuild, store: AuthStore, writer: CountingWriter,
-                    chunks: [GuildMembersChunk]) async throws -> Enforcer<ContinuousClock> {
-    let enforcer = Enforcer(configuration: EnforcerConfiguration(guildID: SyntheticGuild.guildID), store: store,
+func filledEnforcer(_ guild: LinkedGuild, store: AuthStore, writer: CountingWriter, chunks: [GuildMembersChunk],
+                    unlinkedMembers: UnlinkedMemberPolicy = .ignore) async throws -> Enforcer<ContinuousClock> {
+    let configuration = EnforcerConfiguration(guildID: SyntheticGuild.guildID, unlinkedMembers: unlinkedMembers)
+    let enforcer = Enforcer(configuration: configuration, store: store,
                             writer: writer, clock: ContinuousClock(), logger: quietLogger)
     try await enforcer.load()
     await enforcer.apply(.ready(Ready(user: User(id: SyntheticGuild.botID, username: "Warden", bot: true),
@@ -144,6 +145,16 @@ func runAuditBench(count: Int, rounds: Int, report: Report) async throws {
     report.add("audit_100k_ms", median(times) * 1000, "ms")
     report.add("audit_100k_rest_requests", Double(await writer.writes), "requests")
     if count != 100_000 { report.note("audit: measured with \(count) members, not 100k (--quick)") }
+
+    // The same audit with `unlinked_members: report`: every member is also looked at as a possibly
+    // unlinked one (all are linked here, so none is reported).
+    let reportWriter = CountingWriter()
+    let reporting = try await filledEnforcer(guild, store: store, writer: reportWriter,
+                                             chunks: guild.chunks(guild.members, nonce: "bench"), unlinkedMembers: .report)
+    var reportTimes: [Double] = []
+    for _ in 0..<rounds { reportTimes.append(await measure { _ = await reporting.audit(cause: .audit) }) }
+    report.add("audit_100k_unlinked_report_ms", median(reportTimes) * 1000, "ms")
+    if await reportWriter.writes != 0 { report.note("audit: MISMATCH: \(await reportWriter.writes) writes with unlinked_members report") }
 
     // 1 % drift: the fill's audit must queue exactly the wrong members, one write each.
     let (drifted, wrong) = guild.drifted(every: 100)

@@ -355,11 +355,12 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         guard configuration.unlinkedMembers != .ignore, let unlinked = unlinkedMembers() else { return 0 }
         var count = 0
         var report: Set<Snowflake> = []
-        guild.forEachMember { member in
-            guard users.userOfUID[member.userID] == nil, !member.isBot else { return }
-            guard unlinked.holdsAuthManagedRoles(roles: member.roleIDs, isBot: member.isBot) else { return }
+        let userOfUID = users.userOfUID
+        guild.forEachMemberRoles { uid, isBot, roles in
+            guard userOfUID[uid] == nil, !isBot else { return }
+            guard unlinked.holdsAuthManagedRoles(roles: roles, isBot: isBot) else { return }
             count += 1
-            report.insert(member.userID)
+            report.insert(uid)
         }
         if configuration.unlinkedMembers == .strip {
             for uid in report { trigger(uid, cause: .audit, at: now) }
