@@ -55,6 +55,13 @@ struct MemberStorageTests {
             if !found || roles.sorted() != expected.roleIDs || nick != Array((expected.nick ?? "").utf8) { readMismatches += 1 }
         }
         #expect(readMismatches == 0)
+        var visited = 0
+        var walkMismatches = 0
+        state.forEachMemberRoles { id, isBot, roles in
+            visited += 1
+            if model[id]?.isBot != isBot || roles.sorted() != model[id]?.roleIDs { walkMismatches += 1 }
+        }
+        #expect(visited == model.count && walkMismatches == 0)
     }
 
     @Test("readMember reads roles and nickname in place, and leaves the buffers alone for a stranger")
