@@ -74,6 +74,19 @@ struct LinkedGuild {
         self.botMember = GuildMember(user: User(id: SyntheticGuild.botID, username: "Warden", bot: true), roles: [wardenRole.id])
     }
 
+    /// `sync_names` with this format: every member's nickname is then checked too.
+    static let nicknameConfig = RoleSyncConfig(syncNames: true,
+                                               nameFormats: ["Member": try! NameFormat(parsing: "[{corp_ticker}] {character_name}")])
+
+    /// The members, each with the nickname `nicknameConfig` wants for its user.
+    func withWantedNicknames() -> [GuildMember] {
+        zip(members, users).map { member, linked in
+            var copy = member
+            copy.nick = LinkedGuild.nicknameConfig.nickname(for: linked.user)
+            return copy
+        }
+    }
+
     /// The members with every `1/fraction`-th one missing its "Member" role (a manual edit to revert).
     func drifted(every stride: Int) -> (members: [GuildMember], wrong: Int) {
         var wrong = 0
@@ -101,8 +114,10 @@ let quietLogger = Logger(label: "warden.bench") { _ in SwiftLogNoOpLogHandler() 
 
 /// Builds an enforcer over `store`, fills its cache from `chunks` (the completed fill runs an audit) and waits until idle.
 func filledEnforcer(_ guild: LinkedGuild, store: AuthStore, writer: CountingWriter, chunks: [GuildMembersChunk],
+                    roleSync: RoleSyncConfig = RoleSyncConfig(),
                     unlinkedMembers: UnlinkedMemberPolicy = .ignore) async throws -> Enforcer<ContinuousClock> {
-    let configuration = EnforcerConfiguration(guildID: SyntheticGuild.guildID, unlinkedMembers: unlinkedMembers)
+    let configuration = EnforcerConfiguration(guildID: SyntheticGuild.guildID, roleSync: roleSync,
+                                              unlinkedMembers: unlinkedMembers)
     let enforcer = Enforcer(configuration: configuration, store: store,
                             writer: writer, clock: ContinuousClock(), logger: quietLogger)
     try await enforcer.load()
@@ -155,6 +170,16 @@ func runAuditBench(count: Int, rounds: Int, report: Report) async throws {
     for _ in 0..<rounds { reportTimes.append(await measure { _ = await reporting.audit(cause: .audit) }) }
     report.add("audit_100k_unlinked_report_ms", median(reportTimes) * 1000, "ms")
     if await reportWriter.writes != 0 { report.note("audit: MISMATCH: \(await reportWriter.writes) writes with unlinked_members report") }
+
+    // The same audit with `sync_names` on: every member's nickname is compared as well.
+    let nickWriter = CountingWriter()
+    let naming = try await filledEnforcer(guild, store: store, writer: nickWriter,
+                                          chunks: guild.chunks(guild.withWantedNicknames(), nonce: "bench"),
+                                          roleSync: LinkedGuild.nicknameConfig)
+    var nickTimes: [Double] = []
+    for _ in 0..<rounds { nickTimes.append(await measure { _ = await naming.audit(cause: .audit) }) }
+    report.add("audit_100k_sync_names_ms", median(nickTimes) * 1000, "ms")
+    if await nickWriter.writes != 0 { report.note("audit: MISMATCH: \(await nickWriter.writes) writes with sync_names") }
 
     // 1 % drift: the fill's audit must queue exactly the wrong members, one write each.
     let (drifted, wrong) = guild.drifted(every: 100)
