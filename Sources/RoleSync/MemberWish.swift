@@ -5,8 +5,8 @@ import DiscordModels
 /// role names already cut by the text rules and the wanted nickname already formatted.
 ///
 /// It depends only on the Auth record and the configuration, not on the guild's roles, so the enforcer
-/// builds it once per record (again when Auth's record changes), not once per audit;
-/// `MemberPlanner.isInSync(_:memberID:roles:nick:)` resolves the names against the current roles.
+/// builds it once per record (again when Auth's record changes), not once per audit, and keeps it in an
+/// `AuditRoster`; `MemberPlanner.check(_:)` resolves the names against the current roles.
 public struct MemberWish: Sendable, Hashable {
     /// Active and allowed by Auth (`AuthUser.hasAccess`).
     public let hasAccess: Bool
@@ -37,7 +37,7 @@ public struct MemberWish: Sendable, Hashable {
 extension MemberPlanner {
     /// `isInSync(_:memberID:roles:nick:)` for an Auth user given as its `MemberWish` (built with this
     /// planner's configuration): the same answer, without any string work but looking the wanted names
-    /// up and comparing the nickname. The fast path of a full audit.
+    /// up and comparing the nickname. `RosterCheck` computes the same from a roster's compact form.
     /// - Parameter roles: the member's role ids, in any order (without @everyone; unknown ids are ignored).
     public func isInSync(_ wish: MemberWish, memberID: Snowflake, roles: [Snowflake], nick: String?) -> Bool {
         if memberID == ownerID || !wish.hasAccess { return false }
