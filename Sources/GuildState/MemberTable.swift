@@ -261,6 +261,28 @@ struct MemberTable: Sendable {
             roleIDs: roleIDs, pending: record.flags.contains(.pending))
     }
 
+    /// Record `i`'s role ids (in slot order, not by id) and nickname UTF-8 (empty without one) into the
+    /// buffers, replacing their contents: the cheap read of a full audit (no `Member`, no strings).
+    func read(at i: Int, roleIDs: inout [Snowflake], nickUTF8: inout [UInt8], roles: RoleTable) {
+        readRoles(at: i, roleIDs: &roleIDs, roles: roles)
+        nickUTF8.removeAll(keepingCapacity: true)
+        let record = records[i]
+        guard record.flags.contains(.hasNick), record.nickLength > 0 else { return }
+        let nickStart = Int(record.offset) + 2 * Int(record.roleCount) + Int(record.usernameLength)
+            + Int(record.globalNameLength)
+        arena.withUnsafeBufferPointer { bytes in
+            nickUTF8.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[nickStart..<nickStart + Int(record.nickLength)]))
+        }
+    }
+
+    /// Record `i`'s role ids (in slot order) into `roleIDs`, replacing its contents.
+    func readRoles(at i: Int, roleIDs: inout [Snowflake], roles: RoleTable) {
+        let record = records[i]
+        roleIDs.removeAll(keepingCapacity: true)
+        let start = Int(record.offset)
+        for r in 0..<Int(record.roleCount) { if let id = roles.id(ofSlot: roleSlot(at: start + 2 * r)) { roleIDs.append(id) } }
+    }
+
     // MARK: private
 
     private func roleSlot(at k: Int) -> UInt16 { UInt16(arena[k]) | UInt16(arena[k + 1]) << 8 }

@@ -34,6 +34,30 @@ extension GuildState {
         memberTable.position(of: userID).map { memberTable.member(at: $0) { roleTable.id(ofSlot: $0) } }
     }
 
+    /// A cached member's role ids and nickname, for a check that reads every member (a full audit):
+    /// the ids go into `roleIDs`, the nickname's UTF-8 into `nickUTF8` (empty when the member has none,
+    /// or an empty one: Discord shows no nickname then either), their contents replaced; no allocation
+    /// once they have room. Unlike `member(_:)` this builds no `Member` and no string. The ids are the
+    /// set `member(_:)?.roleIDs` holds, in no particular order. Returns false, and leaves both
+    /// untouched, when the member is not cached.
+    public func readMember(_ userID: Snowflake, roleIDs: inout [Snowflake], nickUTF8: inout [UInt8]) -> Bool {
+        guard let i = memberTable.position(of: userID) else { return false }
+        memberTable.read(at: i, roleIDs: &roleIDs, nickUTF8: &nickUTF8, roles: roleTable)
+        return true
+    }
+
+    /// Calls `body` with every cached member's id, bot flag and role ids (in no particular order), read
+    /// in place like `readMember`: no `Member` is built and one role buffer serves every call.
+    public func forEachMemberRoles(_ body: (_ userID: Snowflake, _ isBot: Bool, _ roleIDs: [Snowflake]) throws -> Void) rethrows {
+        var roleIDs: [Snowflake] = []
+        roleIDs.reserveCapacity(32)
+        for i in memberTable.records.indices {
+            memberTable.readRoles(at: i, roleIDs: &roleIDs, roles: roleTable)
+            let record = memberTable.records[i]
+            try body(record.id, record.flags.contains(.bot), roleIDs)
+        }
+    }
+
     public func contains(member userID: Snowflake) -> Bool { memberTable.position(of: userID) != nil }
 
     /// The bot's own member, once cached.

@@ -159,7 +159,7 @@ public struct MemberPlanner: Sendable {
         formats.isEmpty ? .default : formats[state] ?? .default
     }
 
-    private enum Mapping {
+    enum Mapping {
         case role(Snowflake)
         case create
         case none
@@ -167,7 +167,7 @@ public struct MemberPlanner: Sendable {
 
     /// What a cut wanted name maps to for a member holding `held`.
     @inline(__always)
-    private func mapping(_ cut: String, held: some Collection<Snowflake>) -> Mapping {
+    func mapping(_ cut: String, held: some Collection<Snowflake>) -> Mapping {
         if GuildRoleIndex.mapsToNoRole(cut) { return .none }
         guard let entry = index.entry(cut) else { return .create }
         let candidates = index.candidates(entry)

@@ -92,6 +92,11 @@ public struct UnlinkedMembers: Sendable {
         !isBot && roles.contains { table[$0] != nil }
     }
 
+    /// The same for a role array (specialised: called for every unlinked member of an audit).
+    public func holdsAuthManagedRoles(roles: [Snowflake], isBot: Bool) -> Bool {
+        !isBot && roles.contains { table[$0] != nil }
+    }
+
     public func holdsAuthManagedRoles(_ member: GuildMember) -> Bool {
         holdsAuthManagedRoles(roles: member.roles, isBot: member.user?.bot ?? false)
     }

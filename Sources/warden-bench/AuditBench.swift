@@ -74,6 +74,19 @@ struct LinkedGuild {
         self.botMember = GuildMember(user: User(id: SyntheticGuild.botID, username: "Warden", bot: true), roles: [wardenRole.id])
     }
 
+    /// `sync_names` with this format: every member's nickname is then checked too.
+    static let nicknameConfig = RoleSyncConfig(syncNames: true,
+                                               nameFormats: ["Member": try! NameFormat(parsing: "[{corp_ticker}] {character_name}")])
+
+    /// The members, each with the nickname `nicknameConfig` wants for its user.
+    func withWantedNicknames() -> [GuildMember] {
+        zip(members, users).map { member, linked in
+            var copy = member
+            copy.nick = LinkedGuild.nicknameConfig.nickname(for: linked.user)
+            return copy
+        }
+    }
+
     /// The members with every `1/fraction`-th one missing its "Member" role (a manual edit to revert).
     func drifted(every stride: Int) -> (members: [GuildMember], wrong: Int) {
         var wrong = 0
@@ -100,9 +113,12 @@ struct LinkedGuild {
 let quietLogger = Logger(label: "warden.bench") { _ in SwiftLogNoOpLogHandler() }
 
 /// Builds an enforcer over `store`, fills its cache from `chunks` (the completed fill runs an audit) and waits until idle.
-func filledEnforcer(_ guild: LinkedGuild, store: AuthStore, writer: CountingWriter,
-                    chunks: [GuildMembersChunk]) async throws -> Enforcer<ContinuousClock> {
-    let enforcer = Enforcer(configuration: EnforcerConfiguration(guildID: SyntheticGuild.guildID), store: store,
+func filledEnforcer(_ guild: LinkedGuild, store: AuthStore, writer: CountingWriter, chunks: [GuildMembersChunk],
+                    roleSync: RoleSyncConfig = RoleSyncConfig(),
+                    unlinkedMembers: UnlinkedMemberPolicy = .ignore) async throws -> Enforcer<ContinuousClock> {
+    let configuration = EnforcerConfiguration(guildID: SyntheticGuild.guildID, roleSync: roleSync,
+                                              unlinkedMembers: unlinkedMembers)
+    let enforcer = Enforcer(configuration: configuration, store: store,
                             writer: writer, clock: ContinuousClock(), logger: quietLogger)
     try await enforcer.load()
     await enforcer.apply(.ready(Ready(user: User(id: SyntheticGuild.botID, username: "Warden", bot: true),
@@ -144,6 +160,26 @@ func runAuditBench(count: Int, rounds: Int, report: Report) async throws {
     report.add("audit_100k_ms", median(times) * 1000, "ms")
     report.add("audit_100k_rest_requests", Double(await writer.writes), "requests")
     if count != 100_000 { report.note("audit: measured with \(count) members, not 100k (--quick)") }
+
+    // The same audit with `unlinked_members: report`: every member is also looked at as a possibly
+    // unlinked one (all are linked here, so none is reported).
+    let reportWriter = CountingWriter()
+    let reporting = try await filledEnforcer(guild, store: store, writer: reportWriter,
+                                             chunks: guild.chunks(guild.members, nonce: "bench"), unlinkedMembers: .report)
+    var reportTimes: [Double] = []
+    for _ in 0..<rounds { reportTimes.append(await measure { _ = await reporting.audit(cause: .audit) }) }
+    report.add("audit_100k_unlinked_report_ms", median(reportTimes) * 1000, "ms")
+    if await reportWriter.writes != 0 { report.note("audit: MISMATCH: \(await reportWriter.writes) writes with unlinked_members report") }
+
+    // The same audit with `sync_names` on: every member's nickname is compared as well.
+    let nickWriter = CountingWriter()
+    let naming = try await filledEnforcer(guild, store: store, writer: nickWriter,
+                                          chunks: guild.chunks(guild.withWantedNicknames(), nonce: "bench"),
+                                          roleSync: LinkedGuild.nicknameConfig)
+    var nickTimes: [Double] = []
+    for _ in 0..<rounds { nickTimes.append(await measure { _ = await naming.audit(cause: .audit) }) }
+    report.add("audit_100k_sync_names_ms", median(nickTimes) * 1000, "ms")
+    if await nickWriter.writes != 0 { report.note("audit: MISMATCH: \(await nickWriter.writes) writes with sync_names") }
 
     // 1 % drift: the fill's audit must queue exactly the wrong members, one write each.
     let (drifted, wrong) = guild.drifted(every: 100)

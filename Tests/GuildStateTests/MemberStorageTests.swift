@@ -46,6 +46,44 @@ struct MemberStorageTests {
         var mismatches = 0
         for (id, expected) in model where state.member(id) != expected { mismatches += 1 }
         #expect(mismatches == 0)
+        // The audit's read in place gives the same roles and nickname as the materialised member.
+        var roles: [Snowflake] = [Snowflake(7)]
+        var nick: [UInt8] = [0x41]
+        var readMismatches = 0
+        for (id, expected) in model {
+            let found = state.readMember(id, roleIDs: &roles, nickUTF8: &nick)
+            if !found || roles.sorted() != expected.roleIDs || nick != Array((expected.nick ?? "").utf8) { readMismatches += 1 }
+        }
+        #expect(readMismatches == 0)
+        var visited = 0
+        var walkMismatches = 0
+        state.forEachMemberRoles { id, isBot, roles in
+            visited += 1
+            if model[id]?.isBot != isBot || roles.sorted() != model[id]?.roleIDs { walkMismatches += 1 }
+        }
+        #expect(visited == model.count && walkMismatches == 0)
+    }
+
+    @Test("readMember reads roles and nickname in place, and leaves the buffers alone for a stranger")
+    func readInPlace() throws {
+        var state = try F.standardGuild()
+        let json = F.member(F.user("80351110224670042", "zed"), nick: "Zoë 🚀", roles: [F.corpRoleID, F.memberRoleID])
+        try state.apply(json: F.memberEvent("GUILD_MEMBER_ADD", json))
+        var roles: [Snowflake] = []
+        var nick: [UInt8] = []
+        #expect(state.readMember(sf("80351110224670042"), roleIDs: &roles, nickUTF8: &nick))
+        #expect(Set(roles) == [sf(F.corpRoleID), sf(F.memberRoleID)])
+        #expect(String(decoding: nick, as: UTF8.self) == "Zoë 🚀")
+
+        let plain = F.member(F.user("80351110224670043", "yan"), nick: nil, roles: [])
+        try state.apply(json: F.memberEvent("GUILD_MEMBER_ADD", plain))
+        #expect(state.readMember(sf("80351110224670043"), roleIDs: &roles, nickUTF8: &nick))
+        #expect(roles.isEmpty && nick.isEmpty, "buffers are replaced, not appended to")
+
+        roles = [sf(F.memberRoleID)]
+        nick = Array("keep".utf8)
+        #expect(!state.readMember(sf("80351110224670099"), roleIDs: &roles, nickUTF8: &nick))
+        #expect(roles == [sf(F.memberRoleID)] && nick == Array("keep".utf8))
     }
 
     @Test("Thousands of members survive chunks, updates and removals exactly")

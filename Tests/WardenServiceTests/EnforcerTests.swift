@@ -606,6 +606,44 @@ struct Harness {
     }
 }
 
+/// A full audit checks each member against Auth's current record and links (the per-user wishes it
+/// reads are rebuilt when a record or link changes, never stale).
+@Suite(.timeLimit(.minutes(1))) struct AuditFreshnessTests {
+    @Test func theAuditFollowsAuthsRecordChangesLinksAndDeletions() async throws {
+        let h = try await Harness.make(enforce: false,
+                                       members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id]),
+                                                 Fixture.member(11, roles: [Fixture.member.id, Fixture.alpha.id]),
+                                                 Fixture.member(12, roles: [Fixture.member.id, Fixture.bravo.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10), (Fixture.user(43, groups: ["Alpha"]), 11),
+                                               (Fixture.user(44, groups: ["Bravo"]), nil)])
+        await h.settled()
+        #expect(await h.enforcer.audit(cause: .audit) == AuditReport(checked: 2, wrong: 0, unlinkedWithAuthRoles: 0))
+
+        // Auth moves user 42 from Alpha to Bravo: the member is wrong now.
+        _ = try await h.store.upsert(Fixture.user(42, groups: ["Bravo"]))
+        await h.enforcer.handle(.userChanged(id: 42, revision: 2))
+        await h.settled()
+        #expect(await h.enforcer.audit(cause: .audit) == AuditReport(checked: 2, wrong: 1, unlinkedWithAuthRoles: 0))
+
+        // And back: in sync again.
+        _ = try await h.store.upsert(Fixture.user(42, groups: ["Alpha"]))
+        await h.enforcer.handle(.userChanged(id: 42, revision: 3))
+        await h.settled()
+        #expect(await h.enforcer.audit(cause: .audit) == AuditReport(checked: 2, wrong: 0, unlinkedWithAuthRoles: 0))
+
+        // A new link is checked; an unlinked member and a deleted user's member no longer are.
+        await h.enforcer.handle(.linked(userID: 44, uid: 12))
+        await h.settled()
+        #expect(await h.enforcer.audit(cause: .audit) == AuditReport(checked: 3, wrong: 0, unlinkedWithAuthRoles: 0))
+        await h.enforcer.handle(.unlinked(userID: 43, uid: 11))
+        #expect(await h.enforcer.audit(cause: .audit) == AuditReport(checked: 2, wrong: 0, unlinkedWithAuthRoles: 0))
+        _ = try await h.store.upsert(Fixture.user(44, groups: ["Alpha"]))
+        await h.enforcer.handle(.userChanged(id: 44, revision: 4))
+        await h.settled()
+        #expect(await h.enforcer.audit(cause: .audit) == AuditReport(checked: 2, wrong: 1, unlinkedWithAuthRoles: 0))
+    }
+}
+
 @Suite(.timeLimit(.minutes(1))) struct TaskRunnerTests {
     @Test func aBulkTaskAuditsEveryoneAndWritesOnlyToTheWrongMembers() async throws {
         let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id]),

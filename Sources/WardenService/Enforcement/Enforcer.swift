@@ -105,9 +105,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
 
     // The cache and Auth's view.
     private(set) var guild: GuildState
-    private var users: [Int64: AuthUser] = [:]
-    private var uidOfUser: [Int64: Snowflake] = [:]
-    private var userOfUID: [Snowflake: Int64] = [:]
+    private var users: AuthUsers
     private var reservedNames: [String] = []
     private var authRoleNames = AuthRoleNames(names: [String]())
     private var plannerCache: MemberPlanner?
@@ -181,6 +179,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         self.hooks = hooks
         self.logger = logger
         self.guild = GuildState(guildID: configuration.guildID)
+        self.users = AuthUsers(config: configuration.roleSync)
     }
 
     // MARK: - Loading Auth's view
@@ -188,10 +187,8 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     /// Reads every Auth record, link and reserved name from the store. Call once before events flow.
     public func load() async throws {
         let stored = try await store.users()
-        users = Dictionary(uniqueKeysWithValues: stored.map { ($0.user.id, $0.user) })
         let links = try await store.discordLinks()
-        uidOfUser = Dictionary(uniqueKeysWithValues: links.map { ($0.userID, $0.uid) })
-        userOfUID = Dictionary(uniqueKeysWithValues: links.map { ($0.uid, $0.userID) })
+        users.replaceAll(users: stored.map(\.user), links: links.map { (uid: $0.uid, userID: $0.userID) })
         reservedNames = try await store.reservedGroupNames()
         authRoleNames = AuthRoleNames(records: users.values)
         invalidatePlanner()
@@ -283,24 +280,23 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             users[id] = stored.user
             authRoleNames = AuthRoleNames(records: users.values)
             unlinkedCache = nil
-            if let uid = uidOfUser[id] {
+            if let uid = users.uidOfUser[id] {
                 endFight(uid)  // Auth changed this user: a paused fight resumes at once
                 trigger(uid, cause: .authChange, at: now)
             }
         case .userDeleted(let id, let uid):
             users[id] = nil
-            if let uid { forgetLink(uid) } else if let uid = uidOfUser[id] { forgetLink(uid) }
+            if let uid { forgetLink(uid) } else if let uid = users.uidOfUser[id] { forgetLink(uid) }
             authRoleNames = AuthRoleNames(records: users.values)
             unlinkedCache = nil
             if let uid, guild.contains(member: uid) { await kick(uid, userID: nil, reason: "Auth: user deleted", notify: false) }
         case .linked(let userID, let uid):
-            uidOfUser[userID] = uid
-            userOfUID[uid] = userID
+            users.link(uid: uid, userID: userID)
             if users[userID] == nil, let stored = try? await store.user(id: userID) { users[userID] = stored.user }
             if reportedUnlinked.contains(uid) { publishUnlinkedReport(reportedUnlinked.subtracting([uid])) }
             trigger(uid, cause: .link, at: now)
         case .unlinked(let userID, let uid):
-            if userOfUID[uid] == userID { forgetLink(uid) }
+            if users.userOfUID[uid] == userID { forgetLink(uid) }
         case .reservedGroupNamesChanged:
             reservedNames = (try? await store.reservedGroupNames()) ?? reservedNames
             invalidatePlanner()
@@ -310,7 +306,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     }
 
     private func forgetLink(_ uid: Snowflake) {
-        if let user = userOfUID.removeValue(forKey: uid) { uidOfUser[user] = nil }
+        users.unlink(uid)
         skipped[uid] = nil
         observed[uid] = nil
         failed[uid] = nil
@@ -321,14 +317,14 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     /// Checks one Auth user's member now (a task, an API call).
     public func enforce(userID: Int64, cause: EnforcementCause,
                         onSettled: (@Sendable (Snowflake, SettleOutcome) -> Void)? = nil) {
-        guard let uid = uidOfUser[userID] else { onSettled?(0, .absent); return }
+        guard let uid = users.uidOfUser[userID] else { onSettled?(0, .absent); return }
         if let onSettled { watchers[uid, default: []].append(onSettled) }
         trigger(uid, cause: cause, at: clock.now)
     }
 
     /// True while the user's member has a check queued or a write in flight.
     public func isPending(userID: Int64) -> Bool {
-        guard let uid = uidOfUser[userID] else { return false }
+        guard let uid = users.uidOfUser[userID] else { return false }
         return triggers[uid] != nil || busy.contains(uid)
     }
 
@@ -340,11 +336,25 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         failedRoleNames.removeAll()  // a failed role creation is retried at the next audit
         var checked = 0
         var wrong: [Snowflake] = []
-        for (uid, userID) in userOfUID {
-            guard let user = users[userID], let member = guild.member(uid) else { continue }
+        // Per member: no `Member`, no Auth record, no string, no allocation. Each linked user's wish was
+        // built when its record changed; the roster's names are resolved once here; the member's roles
+        // and nickname are read from the cache into two buffers reused for the whole audit.
+        let guild = self.guild, roster = users.roster
+        let check = planner.check(roster)
+        var roles: [Snowflake] = []
+        var nickUTF8: [UInt8] = []
+        roles.reserveCapacity(32)
+        nickUTF8.reserveCapacity(128)
+        let anyExpected = !expected.isEmpty, anySkipped = !skipped.isEmpty
+        for position in 0..<roster.count {
+            let uid = roster.entries[position].uid
+            guard guild.readMember(uid, roleIDs: &roles, nickUTF8: &nickUTF8) else { continue }
             checked += 1
-            let state = currentState(of: uid, member: member, now: now)
-            if !planner.isInSync(user, memberID: uid, roles: state.roles, nick: state.nick) || skipped[uid] != nil {
+            if anyExpected, let hope = expected[uid], now < hope.until {
+                roles = Array(hope.roles)
+                nickUTF8 = Array((hope.nick ?? "").utf8)
+            }
+            if !check.isInSync(position, roles: roles, nickUTF8: nickUTF8) || (anySkipped && skipped[uid] != nil) {
                 wrong.append(uid)
             }
         }
@@ -358,18 +368,19 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
 
     /// The Auth users whose member is in the guild (what a bulk task covers).
     public func linkedUsersInGuild() -> [Int64] {
-        userOfUID.compactMap { uid, user in guild.contains(member: uid) ? user : nil }
+        users.userOfUID.compactMap { uid, user in guild.contains(member: uid) ? user : nil }
     }
 
     private func checkUnlinkedMembers(now: C.Instant) -> Int {
         guard configuration.unlinkedMembers != .ignore, let unlinked = unlinkedMembers() else { return 0 }
         var count = 0
         var report: Set<Snowflake> = []
-        guild.forEachMember { member in
-            guard userOfUID[member.userID] == nil, !member.isBot else { return }
-            guard unlinked.holdsAuthManagedRoles(roles: member.roleIDs, isBot: member.isBot) else { return }
+        let userOfUID = users.userOfUID
+        guild.forEachMemberRoles { uid, isBot, roles in
+            guard userOfUID[uid] == nil, !isBot else { return }
+            guard unlinked.holdsAuthManagedRoles(roles: roles, isBot: isBot) else { return }
             count += 1
-            report.insert(member.userID)
+            report.insert(uid)
         }
         if configuration.unlinkedMembers == .strip {
             for uid in report { trigger(uid, cause: .audit, at: now) }
@@ -521,7 +532,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
 
         var plan: MemberPlan
         var userID: Int64?
-        if let linkedUser = userOfUID[uid], let user = users[linkedUser] {
+        if let linkedUser = users.userOfUID[uid], let user = users[linkedUser] {
             userID = linkedUser
             plan = planner.plan(for: user, memberID: uid, roles: state.roles, nick: state.nick)
         } else if configuration.unlinkedMembers == .strip, !member.isBot, let unlinked = unlinkedMembers(),
@@ -529,7 +540,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
                                                  index: planner.index) {
             plan = strip
         } else {
-            if configuration.unlinkedMembers == .report, userOfUID[uid] == nil, let unlinked = unlinkedMembers() {
+            if configuration.unlinkedMembers == .report, users.userOfUID[uid] == nil, let unlinked = unlinkedMembers() {
                 var report = reportedUnlinked
                 if !member.isBot, unlinked.holdsAuthManagedRoles(roles: state.roles, isBot: member.isBot) {
                     report.insert(uid)
@@ -576,11 +587,11 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         // A member left alone after a fight is written by no trigger at all (an audit, a role change, a
         // task) until the pause is over; an Auth change to the user ends the fight before it gets here.
         if let until = fights[uid]?.blockedUntil, now < until {
-            settle(uid, .skipped(SkipReasonText.roleFight), userID: userOfUID[uid])
+            settle(uid, .skipped(SkipReasonText.roleFight), userID: users.userOfUID[uid])
             return
         }
         if case .member(_, let cause) = work, cause == .manualEdit {
-            let userID = userOfUID[uid]
+            let userID = users.userOfUID[uid]
             var fight = fights[uid] ?? FightRecord()
             fight.corrections.removeAll { $0.advanced(by: configuration.fightWindow) <= now }
             if fight.corrections.count >= configuration.fightLimit {
@@ -630,7 +641,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
                 if twoFactorBlocked { resolveTwoFactor() }
                 hooks.correction(cause, trigger.map { $0.at.duration(to: now) })
                 logger.info("member corrected", metadata: ["discord_uid": "\(uid)", "cause": "\(cause.rawValue)", "change": "\(plan.change)"])
-                settle(uid, .written, userID: userOfUID[uid])
+                settle(uid, .written, userID: users.userOfUID[uid])
             } catch {
                 await writeFailed(uid, error: error)
             }
@@ -651,7 +662,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     }
 
     private func writeFailed(_ uid: Snowflake, error: any Error) async {
-        let userID = userOfUID[uid]
+        let userID = users.userOfUID[uid]
         guard let rest = error as? DiscordRESTError else {
             settle(uid, .failed(String(describing: error)), userID: userID)
             return
@@ -691,7 +702,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     /// cache (all of them when `userIDs` is nil). No REST call. Returns how many changed.
     public func refreshStoredProfiles(userIDs: [Int64]?) async -> Int {
         var accounts: [User] = []
-        for (uid, userID) in userOfUID where userIDs?.contains(userID) ?? true {
+        for (uid, userID) in users.userOfUID where userIDs?.contains(userID) ?? true {
             if let member = guild.member(uid) { accounts.append(member.user) }
         }
         guard !accounts.isEmpty else { return 0 }
@@ -702,7 +713,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     /// unlinks. Returns false when the user had no link. Throws when Discord refused the kick (the link
     /// is kept then, so the operator can see and retry).
     public func deactivate(userID: Int64, reason: String, notify: Bool) async throws -> Bool {
-        guard let uid = uidOfUser[userID] else {
+        guard let uid = users.uidOfUser[userID] else {
             return try await store.unlink(.user(userID)) != nil
         }
         var heldBack: SettleOutcome?
@@ -770,7 +781,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
 
     private func memberLeft(_ uid: Snowflake) async {
         if reportedUnlinked.contains(uid) { publishUnlinkedReport(reportedUnlinked.subtracting([uid])) }
-        guard !kicking.contains(uid), let userID = userOfUID[uid] else { return }
+        guard !kicking.contains(uid), let userID = users.userOfUID[uid] else { return }
         forgetLink(uid)
         _ = try? await store.unlink(.uid(uid), notification: (
             kind: .leftGuild, message: "Your Discord account left the server and was unlinked. Link it again to rejoin."))
@@ -779,7 +790,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     }
 
     private func refreshStoredProfile(_ member: GuildState.Member) async {
-        guard userOfUID[member.userID] != nil else { return }
+        guard users.userOfUID[member.userID] != nil else { return }
         _ = try? await store.updateDiscordProfile(member.user)
     }
 
@@ -830,7 +841,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         case .inSync, .written, .absent:
             skipped[uid] = nil; observed[uid] = nil; failed[uid] = nil
         }
-        record(uid, outcome, userID: userID ?? userOfUID[uid])
+        record(uid, outcome, userID: userID ?? users.userOfUID[uid])
         if let callbacks = watchers.removeValue(forKey: uid) {
             for callback in callbacks { callback(uid, outcome) }
         }
@@ -858,12 +869,12 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     /// What `/api/status` shows of enforcement.
     public func status() -> EnforcementStatus {
         EnforcementStatus(
-            linkedUsers: userOfUID.count,
+            linkedUsers: users.userOfUID.count,
             pendingWrites: pendingWrites,
-            skipped: skipped.map { SkippedMember(userID: userOfUID[$0.key], discordUID: $0.key, reason: $0.value) }
+            skipped: skipped.map { SkippedMember(userID: users.userOfUID[$0.key], discordUID: $0.key, reason: $0.value) }
                 + reportedUnlinked.map { SkippedMember(userID: nil, discordUID: $0, reason: "unlinked_member") },
-            observed: observed.map { ObservedChange(userID: userOfUID[$0.key], discordUID: $0.key, change: $0.value) },
-            failed: failed.map { SkippedMember(userID: userOfUID[$0.key], discordUID: $0.key, reason: $0.value) })
+            observed: observed.map { ObservedChange(userID: users.userOfUID[$0.key], discordUID: $0.key, change: $0.value) },
+            failed: failed.map { SkippedMember(userID: users.userOfUID[$0.key], discordUID: $0.key, reason: $0.value) })
     }
 
     // MARK: - Derived state
