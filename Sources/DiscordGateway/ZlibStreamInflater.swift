@@ -99,7 +99,7 @@ public final class ZlibStreamInflater {
     /// Any thrown error leaves the inflater failed until `reset()`.
     public func feed(_ message: [UInt8]) throws(ZlibStreamError) -> [UInt8]? {
         guard !failed else { throw .streamFailed }
-        let complete = Self.endsWithSuffix(message)
+        let complete = Self.endsWithSuffix(pending, message)
         if pending.isEmpty && complete {
             // Fast path: the whole payload in one message, inflated straight from it.
             return try inflatePayload(message)
@@ -123,10 +123,19 @@ public final class ZlibStreamInflater {
         initialized = true
     }
 
-    private static func endsWithSuffix(_ bytes: [UInt8]) -> Bool {
-        let n = bytes.count
-        guard n >= 4 else { return false }
-        return bytes[n - 4] == suffix.0 && bytes[n - 3] == suffix.1 && bytes[n - 2] == suffix.2 && bytes[n - 1] == suffix.3
+    /// Whether the buffered bytes followed by `message` end with `00 00 ff ff`. The suffix may straddle
+    /// two messages when a payload is split into pieces shorter than four bytes (found by fuzzing: a
+    /// check of the message alone missed it and glued the payload to the next one).
+    private static func endsWithSuffix(_ pending: [UInt8], _ message: [UInt8]) -> Bool {
+        let n = message.count
+        if n >= 4 {
+            return message[n - 4] == suffix.0 && message[n - 3] == suffix.1 && message[n - 2] == suffix.2 && message[n - 1] == suffix.3
+        }
+        guard n > 0, pending.count + n >= 4 else { return false }
+        let expected = [suffix.0, suffix.1, suffix.2, suffix.3]
+        let fromPending = 4 - n
+        return pending[(pending.count - fromPending)...].elementsEqual(expected[..<fromPending])
+            && message.elementsEqual(expected[fromPending...])
     }
 
     private func inflatePayload(_ input: [UInt8]) throws(ZlibStreamError) -> [UInt8] {

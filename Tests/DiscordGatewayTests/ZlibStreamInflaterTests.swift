@@ -84,6 +84,21 @@ final class StreamDeflater {
         #expect(String(decoding: next, as: UTF8.self) == #"{"op":11}"#)
     }
 
+    /// Found by fuzzing: a payload split so that its `00 00 ff ff` straddles two messages (the last one
+    /// shorter than four bytes) was never seen as complete and got glued to the next payload.
+    @Test(arguments: 1...3) func aSuffixSplitAcrossMessagesStillEndsThePayload(tail: Int) throws {
+        let deflater = StreamDeflater()
+        let inflater = try ZlibStreamInflater()
+        let text = #"{"op":10,"d":{"heartbeat_interval":41250},"s":null,"t":null}"#
+        let message = deflater.compress(text)
+        #expect(try inflater.feed(Array(message.dropLast(tail))) == nil)
+        let inflated = try #require(try inflater.feed(Array(message.suffix(tail))))
+        #expect(String(decoding: inflated, as: UTF8.self) == text)
+        #expect(!inflater.hasPendingInput)
+        let next = try #require(try inflater.feed(deflater.compress(#"{"op":11}"#)))
+        #expect(String(decoding: next, as: UTF8.self) == #"{"op":11}"#)
+    }
+
     @Test func largePayloadInflatesAcrossManyOutputChunks() throws {
         let deflater = StreamDeflater()
         let inflater = try ZlibStreamInflater()

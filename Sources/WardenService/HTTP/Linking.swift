@@ -26,6 +26,8 @@ public struct Linking: Sendable {
     public static let activationLifetime: Int64 = 24 * 3600
     /// How long an OAuth `state` stays valid.
     public static let stateLifetime: Int64 = 600
+    /// How far the wall clock may step back between issuing a state and its callback.
+    static let clockAllowance: Int64 = 60
     /// The route of activation links.
     public static let activatePath = "/discord/activate"
 
@@ -132,6 +134,12 @@ public struct Linking: Sendable {
             let why = error == .expired ? "took longer than 10 minutes" : "is not valid (\(error))"
             return .page(LinkPage(status: 400, title: "Linking refused",
                                   message: "This authorization \(why). Nothing was changed. Start again from Auth."))
+        }
+        // This Warden signs states valid for `stateLifetime`; one valid for longer was not issued by the
+        // activation route (a leaked key or a bug), so it is refused rather than honoured for months.
+        guard signed.expiresAt <= nowSeconds + Self.stateLifetime + Self.clockAllowance else {
+            return .page(LinkPage(status: 400, title: "Linking refused",
+                                  message: "This authorization is not valid (its lifetime is too long). Nothing was changed. Start again from Auth."))
         }
         guard let code, !code.isEmpty else {
             return .page(LinkPage(status: 400, title: "Linking failed",

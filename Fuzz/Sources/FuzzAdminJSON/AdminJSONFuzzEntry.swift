@@ -1,0 +1,1 @@
+../../../Tests/WardenServiceTests/HTTP/AdminJSONFuzzEntry.swift

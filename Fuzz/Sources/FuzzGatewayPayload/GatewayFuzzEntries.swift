@@ -1,0 +1,1 @@
+../../../Tests/DiscordGatewayTests/GatewayFuzzEntries.swift
