@@ -23,6 +23,7 @@ enum AdminJSON {
     /// - Parameter what: what the body holds (`record`, `records`, `names`, `task`); for `records`
     ///   (an array of records) field paths start with `record N: `.
     static func decode<T: Decodable>(_ type: T.Type, from body: [UInt8], what: String) throws(AdminAPIError) -> T {
+        guard isUTF8Text(body) else { throw .badRequest("body: not valid JSON (expected UTF-8 text)") }
         guard !exceedsDepth(body, limit: maximumDepth) else {
             throw .badRequest("body: nested deeper than \(maximumDepth) levels")
         }
@@ -33,6 +34,13 @@ enum AdminJSON {
         } catch {
             throw .badRequest("body: not valid JSON")
         }
+    }
+
+    /// Whether `bytes` is UTF-8 without NUL, as JSON over HTTP must be (RFC 8259). Foundation's decoder
+    /// would guess UTF-16 from NUL bytes and skips invalid UTF-8 in values it does not read, so a body
+    /// could read one way to the `id` probe and another once the `id` is spliced in (fuzz findings).
+    static func isUTF8Text(_ bytes: [UInt8]) -> Bool {
+        !bytes.contains(0) && String(validating: bytes, as: UTF8.self) != nil
     }
 
     /// Whether arrays and objects nest deeper than `limit` (brackets inside strings do not count).

@@ -463,6 +463,19 @@ import Testing
         #expect(!AdminJSON.exceedsDepth(Array("[[1],[2],[3]]".utf8), limit: 2))
     }
 
+    /// Fuzz findings: a UTF-16 body (Foundation guesses the encoding from NUL bytes) and invalid UTF-8 in
+    /// a value the `id` probe skips read differently before and after the `id` splice; both are refused.
+    @Test func onlyUTF8TextIsRead() {
+        let utf16 = Array(#"{"username":"u"}"#.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        let invalid = Array(#"{"username":"a"#.utf8) + [0xE4] + Array(#"b"}"#.utf8)
+        for body in [utf16, invalid, [0x7B, 0x00, 0x7D, 0x00, 0x7D], Array("{}".utf8) + [0]] {
+            #expect(throws: AdminAPIError.badRequest("body: not valid JSON (expected UTF-8 text)")) {
+                _ = try AdminJSON.decode(IDProbe.self, from: body, what: "record")
+            }
+        }
+        #expect(AdminJSON.isUTF8Text(Array(#"{"username":"Zoë ✓"}"#.utf8)))
+    }
+
     @Test func anIDIsSplicedIntoTheTextWithoutReencodingIt() throws {
         let spliced = try #require(AdminJSON.insertingID(42, into: Array(#" {"discord": {"uid": 80351110224678912}}"#.utf8)))
         #expect(String(decoding: spliced, as: UTF8.self) == #" {"id":42,"discord": {"uid": 80351110224678912}}"#)
