@@ -1,4 +1,6 @@
 import Foundation
+import DiscordGateway
+import DiscordModels
 import Testing
 
 /// The kept fuzz corpus (seeds and every input that once crashed or broke an invariant), replayed
@@ -78,5 +80,32 @@ enum FuzzCorpus {
         }
         // Most edits break the payload; some leave it valid: both paths ran.
         #expect(refused > 1_000 && refused < 3_000)
+    }
+}
+
+/// Deeply nested and oversized payloads through the path the gateway client runs: the fast decoder,
+/// then (on refusal) Foundation reading the envelope for the report. Neither may recurse without bound.
+@Suite struct GatewayHostilePayloadTests {
+    @Test(arguments: [65, 10_000, 1_000_000])
+    func deepNestingIsRefusedWithItsEnvelope(depth: Int) {
+        for (open, close) in [("[", "]"), (#"{"a":"#, "}")] {
+            let nested = String(repeating: open, count: depth) + "1" + String(repeating: close, count: depth)
+            let payload = Array(#"{"op":0,"t":"SOME_FUTURE_EVENT","s":9,"d":\#(nested)}"#.utf8)
+            guard case .failure(let failure) = GatewayPayloadDecoding().decode(payload) else {
+                Issue.record("accepted \(depth) levels"); return
+            }
+            #expect(failure.byteCount == payload.count)
+            #expect(failure.opcode == nil || failure.opcode == 0)
+            #expect(failure.reason.contains("deep") || failure.reason.contains("nest"), "\(failure.reason)")
+            // Unterminated, and nested in the envelope itself.
+            let open = Array(String(repeating: open, count: depth).utf8)
+            #expect((try? GatewayPayloadDecoding().decode(open).get()) == nil)
+        }
+    }
+
+    @Test func aPayloadOverTheDecodersLimitIsRefusedUnread() {
+        let decoder = GatewayPayloadDecoder(maximumPayloadSize: 1 << 20)
+        let padding = String(repeating: " ", count: 1 << 20)
+        #expect(throws: GatewayPayloadError.self) { try decoder.decode(Array(#"{"op":11,"d":null}\#(padding)"#.utf8)) }
     }
 }
