@@ -28,11 +28,12 @@ public struct FakeSeed: Sendable {
     public init() {}
 }
 
-/// A small deterministic generator (SplitMix64), so a seed always gives the same guild.
-struct SeededGenerator: RandomNumberGenerator, Sendable {
+/// A small deterministic generator (SplitMix64), so a seed always gives the same guild. Public so that
+/// benchmarks and demos build their own reproducible data with the same generator.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

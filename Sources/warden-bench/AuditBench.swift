@@ -1,4 +1,5 @@
 import AuthStore
+import DiscordFake
 import DiscordModels
 import Foundation
 import GuildState
@@ -44,7 +45,7 @@ struct LinkedGuild {
         roles += [booster, wardenRole]
 
         let synthetic = SyntheticGuild.members(count: count, seed: 99)
-        var random = SplitMix(seed: 5)
+        var random = SeededGenerator(seed: 5)
         var users: [AuthUserImport] = []
         var members: [GuildMember] = []
         users.reserveCapacity(count)

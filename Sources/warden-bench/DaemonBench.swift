@@ -16,7 +16,10 @@ struct DaemonUnderTest {
 
     /// Starts the fake with `buckets`, lets `prepare` add members and returns the Auth users to link,
     /// then starts the daemon over a store holding them.
-    static func start(buckets: [FakeRoute: FakeBucket],
+    /// `seed` and `configure` let a bench change the fake's guild and settings (defaults: the small seeded
+    /// guild, heartbeats every 5 s); `reservedGroupNames` go into the store (roles Warden never removes).
+    static func start(buckets: [FakeRoute: FakeBucket], seed: FakeSeed = FakeSeed(),
+                      configure: (inout FakeConfiguration) -> Void = { _ in }, reservedGroupNames: [String] = [],
                       prepare: (FakeDiscord) throws -> [AuthUserImport]) async throws -> DaemonUnderTest {
         var fakeConfiguration = FakeConfiguration()
         fakeConfiguration.heartbeatInterval = 5000
@@ -24,7 +27,8 @@ struct DaemonUnderTest {
         fakeConfiguration.buckets = buckets
         fakeConfiguration.globalLimitPerSecond = 10_000
         fakeConfiguration.logMemberChunks = false
-        let discord = FakeDiscord(configuration: fakeConfiguration, seed: FakeSeed())
+        configure(&fakeConfiguration)
+        let discord = FakeDiscord(configuration: fakeConfiguration, seed: seed)
         try await discord.start()
         let users = try prepare(discord)
 
@@ -33,6 +37,7 @@ struct DaemonUnderTest {
         let storePath = directory.appendingPathComponent("warden.sqlite3").path
         let store = try AuthStore(path: storePath)
         _ = try await store.upsert(users)
+        if !reservedGroupNames.isEmpty { try await store.replaceReservedGroupNames(reservedGroupNames) }
         try store.close()
 
         let json = """
@@ -208,6 +213,24 @@ func runBucketBench(drifted: Int, timeScale: Double, report: Report) async throw
         report.add("bucket_\(label)_requests", Double(mine.count), "requests")
     }
     report.add("bucket_utilization", allowed > 0 ? Double(sent) / allowed : .nan, "ratio")
+    report.add("bucket_parallel_overlap", parallelOverlap(requests, window: editBucket.window), "ratio")
     report.add("bucket_429_after_learned", Double(late429), "responses")
     report.add("bucket_429_total", Double(all429), "responses")
+}
+
+/// `bucket_parallel_overlap`: the burst (first to last member write, either bucket) cut into slices of one
+/// bucket window; the fraction of slices in which both the member-role bucket (PUT/DELETE) and the
+/// member-edit bucket (PATCH) had a request arrive. 1.0: both used side by side all along; one bucket
+/// drained after the other would give about 0.
+func parallelOverlap(_ requests: [RecordedRequest], window: Duration) -> Double {
+    guard let start = requests.map(\.arrival).min(), let end = requests.map(\.arrival).max() else { return .nan }
+    let slice = window.inSeconds
+    let count = max(1, Int(((end - start).inSeconds / slice).rounded(.up)))
+    var role = [Bool](repeating: false, count: count)
+    var edit = [Bool](repeating: false, count: count)
+    for request in requests {
+        let index = min(count - 1, Int((request.arrival - start).inSeconds / slice))
+        if request.method == "PATCH" { edit[index] = true } else { role[index] = true }
+    }
+    return Double(zip(role, edit).filter { $0 && $1 }.count) / Double(count)
 }

@@ -1,17 +1,5 @@
+import DiscordFake
 import DiscordModels
-
-/// A deterministic pseudo-random source (SplitMix64) so every run measures the same guild.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// One member as the generator describes it (the JSON Discord would send is built from this).
 struct SyntheticMember {
@@ -44,7 +32,7 @@ enum SyntheticGuild {
     static func memberID(_ i: Int) -> Snowflake { Snowflake(1_095_800_000_100_000_000 + UInt64(i) &* 7_919) }
 
     static func members(count: Int, roleCount: Int = 50, seed: UInt64 = 42) -> [SyntheticMember] {
-        var random = SplitMix(seed: seed)
+        var random = SeededGenerator(seed: seed)  // SplitMix64: same seed, same guild
         var result: [SyntheticMember] = []
         result.reserveCapacity(count)
         for i in 0..<count {

@@ -19,3 +19,4 @@ if wanted("ingest") { try runIngestBench(count: quick ? 20_000 : 100_000, rounds
 if wanted("audit") { try await runAuditBench(count: quick ? 100_000 : 100_000, rounds: quick ? 5 : 21, report: report) }
 if wanted("latency") { try await runCorrectionLatencyBench(edits: quick ? 200 : 1000, report: report) }
 if wanted("buckets") { try await runBucketBench(drifted: quick ? 100 : 500, timeScale: 0.05, report: report) }
+if wanted("idle") { try await runIdleBench(scale: quick ? .quick : .full, report: report) }
