@@ -43,6 +43,24 @@ import Testing
         #expect(await h.enforcer.status().skipped.map(\.reason) == ["owner"])
     }
 
+    @Test func outcomesAreStoredBeforeTheEnforcerIsIdleNewestLast() async throws {
+        let members = (10..<60).map { Fixture.member(Snowflake(UInt64($0)), roles: Self.inSync) }
+        let users = (10..<60).map { (Fixture.user(Int64($0)), Optional(Snowflake(UInt64($0)))) }
+        let h = try await Harness.make(members: members + [Fixture.member(Fixture.owner, roles: [])],
+                                       users: users + [(Fixture.user(99), Fixture.owner)])
+        await h.settled()
+        #expect(try await h.store.enforcement(userID: 99)?.state == .skipped)
+        // A burst of edits on every member: each is corrected, and what is stored is the newest outcome.
+        for id in 10..<60 {
+            let stripped = Fixture.member(Snowflake(UInt64(id)), roles: [Fixture.member.id])
+            await h.writer.setMember(stripped)
+            await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: stripped)))
+        }
+        await h.writer.waitForWrites(50)
+        await h.settled()
+        for id in Int64(10)..<60 { #expect(try await h.store.enforcement(userID: id)?.state == .ok, "user \(id)") }
+    }
+
     @Test func deactivatingAMemberAboveTheBotUnlinksWithoutSendingAKick() async throws {
         let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.officers.id])],
                                        users: [(Fixture.user(42, groups: ["Alpha"]), 10)])

@@ -145,6 +145,11 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private var failed: [Snowflake: String] = [:]
     private var reportedUnlinked: Set<Snowflake> = []
     private var lastRecorded: [Snowflake: EnforcementRecord.State] = [:]
+    /// Outcomes waiting to be stored, the newest per member. One saver at a time writes them in one
+    /// transaction per batch: a burst of events never becomes a task per outcome, and a member's older
+    /// outcome never lands after its newer one.
+    private var unsavedRecords: [Snowflake: EnforcementOutcome] = [:]
+    private var savingRecords = false
 
     struct Trigger {
         var cause: EnforcementCause
@@ -470,7 +475,9 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         idleWaiters.removeValue(forKey: id)?.resume()
     }
 
-    private var isIdle: Bool { pendingWrites == 0 && !creatingRole && (roleCreations.isEmpty || stopped || !configuration.enforce) }
+    private var isIdle: Bool {
+        pendingWrites == 0 && !creatingRole && !savingRecords && (roleCreations.isEmpty || stopped || !configuration.enforce)
+    }
 
     private func resumeIdleWaiters() {
         guard isIdle, !idleWaiters.isEmpty else { return }
@@ -861,9 +868,25 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         guard userID != nil || state != .ok else { return }
         if lastRecorded[uid] == state, state == .ok { return }
         lastRecorded[uid] = state
-        let store = self.store
-        let outcomeRecord = EnforcementOutcome(userID: userID, discordUID: uid, state: state, reason: reason)
-        Task { _ = try? await store.recordEnforcement(outcomeRecord) }
+        unsavedRecords[uid] = EnforcementOutcome(userID: userID, discordUID: uid, state: state, reason: reason)
+        guard !savingRecords else { return }
+        savingRecords = true
+        Task { await self.saveRecords() }
+    }
+
+    private func saveRecords() async {
+        while !unsavedRecords.isEmpty {
+            let batch = Array(unsavedRecords.values)
+            unsavedRecords = [:]
+            do {
+                try await store.recordEnforcements(batch)
+            } catch {
+                // One bad record (a user deleted meanwhile) must not lose the others.
+                for outcome in batch { _ = try? await store.recordEnforcement(outcome) }
+            }
+        }
+        savingRecords = false
+        resumeIdleWaiters()
     }
 
     /// What `/api/status` shows of enforcement.
