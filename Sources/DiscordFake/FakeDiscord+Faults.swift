@@ -163,6 +163,12 @@ extension FakeDiscord {
         }
     }
 
+    /// Bans this client now, as Cloudflare does after too many invalid requests: every request gets an
+    /// HTML 429 (no JSON, no `Via`, `Retry-After` in seconds) until `duration` has passed on the fake clock.
+    public func banREST(for duration: Duration) {
+        state.withLock { $0.bannedUntil = $0.now + duration.fakeSeconds }
+    }
+
     /// Sets the `remaining` that identifies consume (0: the next identify gets op 9 false).
     public func setSessionStartRemaining(_ remaining: Int) {
         state.withLock { $0.sessionStartRemaining = remaining }
