@@ -26,6 +26,8 @@ actor RecordingWriter: GuildWriter {
     /// Runs once, inside the next write, after its echo and before its answer (a racing moderator).
     var duringNextWrite: (@Sendable () async -> Void)?
     private var nextRoleID: UInt64 = 900
+    /// When set, role-create echoes wait here until `releaseRoleEchoes()` (a slow gateway).
+    private var heldRoleEchoes: [GatewayDispatch]?
     private var waiters: [(count: Int, id: Int, continuation: CheckedContinuation<Void, Never>)] = []
     let guildID: Snowflake
 
@@ -35,6 +37,12 @@ actor RecordingWriter: GuildWriter {
     func setMember(_ member: GuildMember) { members[member.user!.id] = member }
     func failNextWrite(with error: DiscordRESTError) { failNext = error }
     func setDuringNextWrite(_ body: @escaping @Sendable () async -> Void) { duringNextWrite = body }
+    func holdRoleEchoes() { heldRoleEchoes = [] }
+    func releaseRoleEchoes() async {
+        let held = heldRoleEchoes ?? []
+        heldRoleEchoes = nil
+        for dispatch in held { await echo?(dispatch) }
+    }
 
     /// Waits until at least `count` writes were made: resumed by the write itself, or after 10 s at
     /// the latest (a safety net so a broken enforcer fails the test instead of hanging it).
@@ -109,7 +117,8 @@ actor RecordingWriter: GuildWriter {
         try record(.create(name), reason)
         nextRoleID += 1
         let role = Role(id: Snowflake(nextRoleID), name: name, position: 1)
-        await echo?(.guildRoleCreate(GuildRoleEvent(guildID: guildID, role: role)))
+        let event = GatewayDispatch.guildRoleCreate(GuildRoleEvent(guildID: guildID, role: role))
+        if heldRoleEchoes != nil { heldRoleEchoes!.append(event) } else { await echo?(event) }
         notify()
         return role
     }
@@ -160,7 +169,7 @@ struct Harness {
     let clock: TestClock<Duration>
     let alerts: AlertLog
 
-    static func make(enforce: Bool = true, syncNames: Bool = false, fightLimit: Int = 5,
+    static func make(enforce: Bool = true, syncNames: Bool = false, fightLimit: Int = 5, holdRoleEchoes: Bool = false,
                      unlinked: UnlinkedMemberPolicy = .ignore,
                      members: [GuildMember], users: [(AuthUser, Snowflake?)]) async throws -> Harness {
         let store = try AuthStore.inMemory()
@@ -169,6 +178,7 @@ struct Harness {
         }
         let clock = TestClock<Duration>()
         let writer = RecordingWriter(guildID: Fixture.guildID)
+        if holdRoleEchoes { await writer.holdRoleEchoes() }
         let alerts = AlertLog()
         let configuration = EnforcerConfiguration(guildID: Fixture.guildID, enforce: enforce,
                                                   roleSync: RoleSyncConfig(syncNames: syncNames),
@@ -286,6 +296,25 @@ struct Harness {
         #expect(writes.filter { $0 == .create("Charlie") }.count == 1)
         #expect(writes.contains(.add(user: 10, role: 901)))
         #expect(writes.contains(.add(user: 11, role: 901)))
+    }
+
+    @Test func aRoleCreatedWhoseEventIsLateIsNotCreatedAgain() async throws {
+        let h = try await Harness.make(holdRoleEchoes: true,
+                                       members: [Fixture.member(10, roles: [Fixture.member.id]),
+                                                 Fixture.member(11, roles: [Fixture.member.id])],
+                                       users: [(Fixture.user(42, groups: ["Charlie"]), 10), (Fixture.user(43, groups: ["Charlie"]), 11)])
+        await h.writer.waitForWrites(1)
+        await h.settled()
+        // Discord answered the creation, its GUILD_ROLE_CREATE is not in yet, and everyone is checked again.
+        _ = await h.enforcer.audit(cause: .audit)
+        await h.settled()
+        #expect(await h.writer.writes == [.create("Charlie")], "the role is not created a second time")
+        await h.writer.releaseRoleEchoes()
+        await h.writer.waitForWrites(3)
+        await h.settled()
+        let writes = await h.writer.writes
+        #expect(writes.filter { $0 == .create("Charlie") }.count == 1)
+        #expect(writes.contains(.add(user: 10, role: 901)) && writes.contains(.add(user: 11, role: 901)))
     }
 
     @Test func aFightStopsAfterTheLimitRaisesAnAlertAndAnAuthChangeResumesIt() async throws {

@@ -130,6 +130,9 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private var roleCreations: [String] = []
     private var creatingRole = false
     private var failedRoleNames: Set<String> = []
+    /// Roles Warden created whose GUILD_ROLE_CREATE has not arrived yet, by name: until it does the cache
+    /// does not know them, and creating them again would make twins.
+    private var createdRoles: [String: Snowflake] = [:]
     private var watchers: [Snowflake: [@Sendable (Snowflake, SettleOutcome) -> Void]] = [:]
     private var stopped = false
     /// A write was refused with 60003 (the guild requires 2FA, the bot owner has none) and no write
@@ -223,6 +226,12 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
 
         let rolesChanged = !changes.rolesCreated.isEmpty || !changes.rolesRenamed.isEmpty
             || !changes.rolesMoved.isEmpty || !changes.rolesDeleted.isEmpty
+        if !createdRoles.isEmpty {
+            // Deleted before its create event was seen, or a fresh GUILD_CREATE listing every role: the
+            // cache is the truth again for these names.
+            let deleted = Set(changes.rolesDeleted.map(\.id))
+            if case .guildCreate = dispatch { createdRoles = [:] } else { createdRoles = createdRoles.filter { !deleted.contains($0.value) } }
+        }
         if rolesChanged || changes.botStandingMayHaveChanged || changes.guildUpdated || changes.availability != nil {
             invalidatePlanner()
             checkStanding()
@@ -537,7 +546,8 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             return nil
         }
 
-        for name in plan.rolesToCreate where !failedRoleNames.contains(name) && !roleCreations.contains(name) {
+        for name in plan.rolesToCreate where !failedRoleNames.contains(name) && !roleCreations.contains(name)
+            && !awaitingRoleEvent(name) {
             if configuration.enforce { roleCreations.append(name) }
         }
 
@@ -779,7 +789,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private func startRoleCreation() {
         guard !creatingRole, configuration.enforce, !stopped, !roleCreations.isEmpty else { return }
         let name = roleCreations.removeFirst()
-        if !guild.roles(named: name).isEmpty { startRoleCreation(); return }
+        if !guild.roles(named: name).isEmpty || awaitingRoleEvent(name) { startRoleCreation(); return }
         creatingRole = true
         Task { await self.createRole(name) }
     }
@@ -787,6 +797,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private func createRole(_ name: String) async {
         do {
             let role = try await writer.createRole(named: name, reason: "Auth: role for group \"\(name)\"")
+            if guild.role(role.id) == nil { createdRoles[name] = role.id }
             logger.info("role created", metadata: ["role": "\(name)", "role_id": "\(role.id)"])
         } catch {
             failedRoleNames.insert(name)
@@ -795,6 +806,13 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         creatingRole = false
         startRoleCreation()
         resumeIdleWaiters()
+    }
+
+    /// Whether `name` is a role Warden created and whose event is still on its way.
+    private func awaitingRoleEvent(_ name: String) -> Bool {
+        guard let id = createdRoles[name] else { return false }
+        if guild.role(id) != nil { createdRoles[name] = nil; return false }  // arrived (maybe renamed since)
+        return true
     }
 
     // MARK: - Settling and status
