@@ -290,6 +290,7 @@ public final class WardenDaemon: Service, Sendable {
 
     private func housekeeping(_ parts: Parts) async {
         let downAfter = Duration.seconds(configuration.alerts.gatewayDownAfter)
+        var banned = false
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             if Task.isCancelled { return }
@@ -304,7 +305,18 @@ public final class WardenDaemon: Service, Sendable {
 
             let standing = await parts.rest.rateLimiter.standing()
             metrics.invalidRequests(lastTenMinutes: standing.invalidRequests)
+            if banned, standing.cloudflareBanRemaining == nil {
+                // Writes refused during the ban were marked failed; check everyone again now rather than
+                // leaving them wrong until the next periodic audit.
+                banned = false
+                if await parts.enforcer.withGuild({ $0.isMemberCacheComplete }) {
+                    let report = await parts.enforcer.audit(cause: .audit)
+                    logger.notice("the Cloudflare ban is over: audited the guild",
+                                  metadata: ["checked": "\(report.checked)", "wrong": "\(report.wrong)"])
+                }
+            }
             if let ban = standing.cloudflareBanRemaining {
+                banned = true
                 parts.alerts.observe(.rateLimitDanger, AlertCondition(
                     message: "Cloudflare banned this address (429 without JSON); REST requests stopped for \(ban)"))
             } else if standing.invalidRequests > 500 {
