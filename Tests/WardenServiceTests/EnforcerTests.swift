@@ -317,6 +317,32 @@ struct Harness {
         #expect(writes.contains(.add(user: 10, role: 901)) && writes.contains(.add(user: 11, role: 901)))
     }
 
+    @Test func nothingIsWrittenWhileTheGuildIsUnavailableAndTheFillAfterItsReturnFixesTheMember() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.settled()
+        #expect(await h.writer.writes.isEmpty)
+        await h.enforcer.apply(.guildDelete(UnavailableGuild(id: Fixture.guildID, unavailable: true)))
+        // A moderator strips Alpha during the outage: Discord would refuse the correction, so none is sent.
+        let stripped = Fixture.member(10, roles: [Fixture.member.id])
+        await h.writer.setMember(stripped)
+        await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: stripped)))
+        await h.settled()
+        #expect(await h.writer.writes.isEmpty)
+        // The guild is back; once its member list is filled again the audit corrects the member.
+        let botMember = Fixture.member(Fixture.bot, roles: [Fixture.wardenRole.id])
+        await h.enforcer.apply(.guildCreate(Guild(id: Fixture.guildID, name: "Test", ownerID: Fixture.owner,
+                                                  roles: [Fixture.everyone, Fixture.officers, Fixture.wardenRole, Fixture.member,
+                                                          Fixture.alpha, Fixture.bravo, Fixture.booster],
+                                                  members: [botMember], memberCount: 2)))
+        await h.enforcer.beginMemberFill(nonce: "again")
+        await h.enforcer.apply(.guildMembersChunk(GuildMembersChunk(guildID: Fixture.guildID, members: [stripped, botMember],
+                                                                    chunkIndex: 0, chunkCount: 1, nonce: "again")))
+        await h.writer.waitForWrites(1)
+        await h.settled()
+        #expect(await h.writer.writes == [.add(user: 10, role: Fixture.alpha.id)])
+    }
+
     @Test func aFightStopsAfterTheLimitRaisesAnAlertAndAnAuthChangeResumesIt() async throws {
         let h = try await Harness.make(fightLimit: 2, members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
                                        users: [(Fixture.user(42, groups: ["Alpha"]), 10)])

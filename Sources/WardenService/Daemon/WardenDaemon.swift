@@ -219,6 +219,9 @@ public final class WardenDaemon: Service, Sendable {
         var fillNonce: String?
         var readdCount = 0
         var resumedTasks = false
+        // Set by READY until its GUILD_CREATE: the gateway asks for the members itself after READY; any
+        // other GUILD_CREATE (the bot added back, the end of an outage) needs a fill asked for here.
+        var awaitingSessionGuild = false
         for await event in parts.gateway.events {
             switch event {
             case .dispatch(let dispatch, _):
@@ -235,8 +238,12 @@ public final class WardenDaemon: Service, Sendable {
                     resumedTasks = true
                     await parts.tasks.resumeUnfinished()
                 }
-                if changes.availability?.before == .removed, changes.guildAvailable {
-                    // The bot was added back: refill the member cache; the completed fill runs a full audit.
+                let sessionGuild = awaitingSessionGuild
+                if case .guildCreate = dispatch { awaitingSessionGuild = false }
+                if changes.guildRemoved { awaitingSessionGuild = false }
+                if changes.guildAvailable, changes.memberFillNeeded, !sessionGuild {
+                    // The bot was added back, or an outage ended: refill the member cache; the completed
+                    // fill runs a full audit.
                     readdCount += 1
                     let nonce = "warden-readd-\(readdCount)"
                     await parts.enforcer.beginMemberFill(nonce: nonce)
@@ -245,12 +252,13 @@ public final class WardenDaemon: Service, Sendable {
                         op: .requestGuildMembers, d: RequestGuildMembers(guildID: configuration.discord.guildID, nonce: nonce))) {
                         await parts.gateway.send(Array(payload))
                     }
-                    logger.notice("the bot is back in the guild: refilling the member cache")
+                    logger.notice("the guild is back: refilling the member cache",
+                                  metadata: ["was": "\(changes.availability?.before.rawValue ?? "?")"])
                 }
             case .sessionStarted(let start):
                 metrics.reconnect(kind: start == .freshIdentify ? "identify" : "resume")
                 logger.info("gateway session \(start == .freshIdentify ? "identified" : "resumed")")
-                if start == .freshIdentify { fillNonce = nil }
+                if start == .freshIdentify { fillNonce = nil; awaitingSessionGuild = true }
             case .stateChanged(let gatewayState):
                 state.withLock { state in
                     state.gatewayState = gatewayState

@@ -520,6 +520,9 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private func work(for uid: Snowflake, now: C.Instant) -> Work? {
         let cause = triggers[uid]?.cause ?? .audit
         guard let member = guild.member(uid) else { settle(uid, .absent); return nil }
+        // Removed or in an outage: Discord would refuse every write (403 50001 counts as invalid). The
+        // audit after the guild's member list is filled again checks everyone.
+        guard guild.availability == .available else { settle(uid, .skipped("guild unavailable")); return nil }
         guard let planner = planner() else { settle(uid, .skipped("cache not ready")); return nil }
         let state = currentState(of: uid, member: member, now: now)
 
