@@ -121,6 +121,16 @@ extension FakeDiscord {
         }
     }
 
+    /// Ends an outage: GUILD_CREATE with the whole guild on every live session, as Discord sends when the
+    /// guild is back. (Nothing happens while the bot is not in the guild.)
+    public func sendGuildAvailable() {
+        state.withLock { state in
+            guard state.guild.botInGuild else { return }
+            state.deliver([FakeDispatch(name: "GUILD_CREATE", data: FakeJSON.encode(state.guild.guildCreateObject),
+                                        audience: .guilds)])
+        }
+    }
+
     /// Full member requests send chunks up to `index - 1`, then wait for `releaseMemberChunks()`, so a
     /// test can put live member events between chunks deterministically.
     public func holdMemberChunks(from index: Int) {
