@@ -531,6 +531,32 @@ struct Harness {
         #expect(await h.writer.writes == [.add(user: 12, role: Fixture.alpha.id)], "only the wrong member is written")
     }
 
+    @Test func aTaskQueuedWhileTheMemberCacheFillsWaitsForItAndCoversEveryone() async throws {
+        let members = [Fixture.member(10, roles: [Fixture.member.id]), Fixture.member(11, roles: [Fixture.member.id, Fixture.alpha.id])]
+        let h = try await Harness.make(members: members, users: [(Fixture.user(42, groups: ["Alpha"]), 10),
+                                                                 (Fixture.user(43, groups: ["Alpha"]), 11)])
+        await h.writer.waitForWrites(1)
+        await h.settled()
+        // A new session: GUILD_CREATE empties the member list until the chunks are in.
+        let botMember = Fixture.member(Fixture.bot, roles: [Fixture.wardenRole.id])
+        await h.enforcer.apply(.guildCreate(Guild(id: Fixture.guildID, name: "Test", ownerID: Fixture.owner,
+                                                  roles: [Fixture.everyone, Fixture.officers, Fixture.wardenRole, Fixture.member,
+                                                          Fixture.alpha, Fixture.bravo, Fixture.booster],
+                                                  members: [botMember], memberCount: 3)))
+        let tasks = TaskRunner(enforcer: h.enforcer, store: h.store)
+        let id = try await tasks.enqueue("discord.update_all_groups", userID: nil)
+        #expect(await tasks.run(id: id)?.state == .queued, "not run against a half-filled cache")
+
+        await h.enforcer.beginMemberFill(nonce: "again")
+        let filled = [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id]), Fixture.member(11, roles: [Fixture.member.id, Fixture.alpha.id])]
+        await h.enforcer.apply(.guildMembersChunk(GuildMembersChunk(guildID: Fixture.guildID, members: filled + [botMember],
+                                                                    chunkIndex: 0, chunkCount: 1, nonce: "again")))
+        await tasks.memberCacheCompleted()
+        let run = try #require(await tasks.finished(id: id))
+        #expect(run.state == .done)
+        #expect(run.progress.total == 2, "every linked member was covered")
+    }
+
     @Test func aTaskInterruptedByARestartRunsAgainToTheEnd() async throws {
         let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id])],
                                        users: [(Fixture.user(42, groups: ["Alpha"]), 10)])

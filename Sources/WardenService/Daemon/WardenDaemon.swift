@@ -234,9 +234,12 @@ public final class WardenDaemon: Service, Sendable {
                     fillNonce = nonce
                 }
                 let changes = await parts.enforcer.apply(dispatch)
-                if changes.memberFillCompleted, !resumedTasks {
-                    resumedTasks = true
-                    await parts.tasks.resumeUnfinished()
+                if changes.memberFillCompleted {
+                    if !resumedTasks {
+                        resumedTasks = true
+                        await parts.tasks.resumeUnfinished()
+                    }
+                    await parts.tasks.memberCacheCompleted()
                 }
                 let sessionGuild = awaitingSessionGuild
                 if case .guildCreate = dispatch { awaitingSessionGuild = false }
