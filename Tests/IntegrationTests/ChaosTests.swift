@@ -139,7 +139,15 @@ import WardenService
 
         // Warden agrees: nothing pending, its cache is the truth, and an audit finds nothing to do.
         try await within(.seconds(60), "the enforcer to be idle") { await parts.enforcer.idle() }
-        let cacheProblems = await Self.cacheDifferences(parts, discord)
+        // The echo of the last write may still be on its way (a resume in progress when the faults
+        // stopped): give the cache up to 15 heartbeats to catch up, checking after each.
+        var cacheProblems = await Self.cacheDifferences(parts, discord)
+        var beats = discord.gatewayPayloads.count
+        for _ in 0..<15 where !cacheProblems.isEmpty {
+            guard let beat = try? await discord.waitForGatewayPayload(from: beats, timeout: .seconds(5), where: { $0.op == 1 }) else { break }
+            beats = beat.index + 1
+            cacheProblems = await Self.cacheDifferences(parts, discord)
+        }
         #expect(cacheProblems.isEmpty, "Warden's cache differs from the guild: \(cacheProblems.prefix(5))")
         let report = await parts.enforcer.audit(cause: .audit)
         #expect(report.wrong == 0, "an audit after convergence still found \(report.wrong) members wrong")
