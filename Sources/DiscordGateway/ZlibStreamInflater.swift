@@ -110,7 +110,8 @@ public final class ZlibStreamInflater {
             throw .compressedBufferTooLarge(limit: limits.maxBufferedCompressedBytes)
         }
         pending.append(contentsOf: message)
-        guard complete else { return nil }
+        // The suffix can straddle messages (a last message of 1-3 bytes): look at what is buffered.
+        guard complete || Self.endsWithSuffix(pending) else { return nil }
         let input = pending
         pending.removeAll(keepingCapacity: false)
         return try inflatePayload(input)

@@ -84,6 +84,20 @@ final class StreamDeflater {
         #expect(String(decoding: next, as: UTF8.self) == #"{"op":11}"#)
     }
 
+    @Test(arguments: [1, 2, 3])
+    func aSuffixSplitAcrossMessagesEndsThePayload(tail: Int) throws {
+        let deflater = StreamDeflater()
+        let inflater = try ZlibStreamInflater()
+        let message = deflater.compress(#"{"op":11,"d":null,"s":null,"t":null}"#)
+        // The last message holds only the last `tail` bytes of `00 00 ff ff`.
+        #expect(try inflater.feed(Array(message.dropLast(tail))) == nil)
+        let inflated = try #require(try inflater.feed(Array(message.suffix(tail))))
+        #expect(String(decoding: inflated, as: UTF8.self) == #"{"op":11,"d":null,"s":null,"t":null}"#)
+        // The next payload is inflated alone, not glued to the previous one.
+        let next = try #require(try inflater.feed(deflater.compress(#"{"op":0,"t":"X","s":2,"d":{}}"#)))
+        #expect(String(decoding: next, as: UTF8.self) == #"{"op":0,"t":"X","s":2,"d":{}}"#)
+    }
+
     @Test func largePayloadInflatesAcrossManyOutputChunks() throws {
         let deflater = StreamDeflater()
         let inflater = try ZlibStreamInflater()
