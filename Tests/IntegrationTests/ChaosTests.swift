@@ -29,6 +29,7 @@ import WardenService
         case splitPayloads = "gateway: payloads split/fragmented"
         case duplicateEvent = "gateway: duplicate event"
         case staleEvent = "gateway: stale event"
+        case malformedPayload = "gateway: malformed payload"
         case guildOutage = "gateway: guild outage, then GUILD_CREATE"
         case heldMemberChunks = "gateway: member chunks held"
         case rest5xx = "rest: 5xx"
@@ -250,6 +251,13 @@ import WardenService
                 discord.duplicateLastDispatch()
             case .staleEvent:
                 discord.sendStaleDispatch(back: Int.random(in: 1...5, using: &rng))
+            case .malformedPayload:
+                discord.sendRawGatewayPayload([
+                    #"{"op":0,"t":"GUILD_MEMBER_UPDATE","s":null,"d":{"guild_id":"#,
+                    #"{"op":0,"t":"GUILD_MEMBER_UPDATE","s":null,"d":{"roles":"not a list","user":7}}"#,
+                    #"{"op":0,"t":"GUILD_ROLE_DELETE","s":null,"d":[1,2,3]}"#,
+                    "not json at all",
+                ].randomElement(using: &rng)!)
             case .guildOutage:
                 discord.sendGuildUnavailable()
                 try await Task.sleep(for: .milliseconds(Int64.random(in: 500...3000, using: &rng)))

@@ -25,16 +25,12 @@ enum ChaosEnvironment {
     static var seed: UInt64 { integer("WARDEN_CHAOS_SEED") ?? UInt64.random(in: 1...999_999) }
 }
 
-/// Counters shared by the chaos actors. Test-only; a plain lock because the actors are unstructured tasks.
-final class ChaosTally: @unchecked Sendable {  // every access goes through `lock`
-    private let lock = NSLock()
-    private var counts: [String: Int] = [:]
+/// Counters shared by the chaos actors (unstructured tasks).
+final class ChaosTally: Sendable {
+    private let counts = Locked<[String: Int]>([:])
 
-    func add(_ key: String, _ amount: Int = 1) {
-        lock.lock(); defer { lock.unlock() }
-        counts[key, default: 0] += amount
-    }
-    var snapshot: [String: Int] { lock.lock(); defer { lock.unlock() }; return counts }
+    func add(_ key: String, _ amount: Int = 1) { counts.withLock { $0[key, default: 0] += amount } }
+    var snapshot: [String: Int] { counts.withLock { $0 } }
 }
 
 /// What Auth says each linked member must look like, checked on the fake (the truth), independently of
