@@ -121,6 +121,16 @@ extension FakeDiscord {
         }
     }
 
+    /// Ends an outage: GUILD_CREATE with the whole guild on every live session, as Discord sends when the
+    /// guild is back. (Nothing happens while the bot is not in the guild.)
+    public func sendGuildAvailable() {
+        state.withLock { state in
+            guard state.guild.botInGuild else { return }
+            state.deliver([FakeDispatch(name: "GUILD_CREATE", data: FakeJSON.encode(state.guild.guildCreateObject),
+                                        audience: .guilds)])
+        }
+    }
+
     /// Full member requests send chunks up to `index - 1`, then wait for `releaseMemberChunks()`, so a
     /// test can put live member events between chunks deterministically.
     public func holdMemberChunks(from index: Int) {
@@ -161,6 +171,12 @@ extension FakeDiscord {
             state.invalidRequests = []
             state.bannedUntil = nil
         }
+    }
+
+    /// Bans this client now, as Cloudflare does after too many invalid requests: every request gets an
+    /// HTML 429 (no JSON, no `Via`, `Retry-After` in seconds) until `duration` has passed on the fake clock.
+    public func banREST(for duration: Duration) {
+        state.withLock { $0.bannedUntil = $0.now + duration.fakeSeconds }
     }
 
     /// Sets the `remaining` that identifies consume (0: the next identify gets op 9 false).

@@ -35,6 +35,8 @@ extension FakeDiscord {
     public var resumeCount: Int { state.withLock { $0.resumeCount } }
     /// Open WebSocket connections.
     public var gatewayConnectionCount: Int { state.withLock { $0.connections.count } }
+    /// WebSocket connections opened since the start (to see whether a client reconnects in a loop).
+    public var gatewayConnectionsOpened: Int { state.withLock { $0.nextConnectionID - 1 } }
     /// Sessions that exist (connected or resumable).
     public var sessionCount: Int { state.withLock { state in state.expireSessions(); return state.sessions.count } }
     /// Invalid requests (401, 403, non-shared 429) in the current window.

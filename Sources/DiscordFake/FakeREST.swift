@@ -36,7 +36,12 @@ struct FakeREST {
 
     private func process(_ state: inout FakeState) -> FakeHTTPResponse {
         if let until = state.bannedUntil {
-            if state.now < until { return .html(429, title: "Too Many Requests") }
+            if state.now < until {
+                // Cloudflare says how long the ban lasts in `Retry-After` (whole seconds), never in JSON.
+                var banned = FakeHTTPResponse.html(429, title: "Too Many Requests")
+                banned.headers.append(("Retry-After", String(Int((until - state.now).rounded(.up)))))
+                return banned
+            }
             state.bannedUntil = nil
             state.invalidRequests = []
         }

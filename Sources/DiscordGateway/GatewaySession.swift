@@ -263,6 +263,11 @@ public struct GatewaySession: Sendable {
                 beginClose(code: 4000, then: .reconnect(.invalidSession(resumable: false)), now, &actions)
             }
         case .dispatch(let dispatch, let seq):
+            if let seq, let last = sequence, seq <= last, !dispatch.startsSession {
+                // A duplicate or stale event (its sequence was seen already): applying it would take the
+                // cache back to old data, and keeping its sequence would make a resume replay too much.
+                break
+            }
             if let seq { sequence = seq }
             handleDispatch(dispatch, sequence: seq, &connection, now, &actions)
             sendDueMemberRequest(now, &actions)
@@ -661,5 +666,15 @@ extension Duration {
         let (seconds, attoseconds) = components
         let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
         return .milliseconds(Int64((milliseconds * factor).rounded()))
+    }
+}
+
+extension GatewayDispatch {
+    /// READY and RESUMED begin a session's stream of events: their sequence is taken as it comes.
+    var startsSession: Bool {
+        switch self {
+        case .ready, .resumed: true
+        default: false
+        }
     }
 }

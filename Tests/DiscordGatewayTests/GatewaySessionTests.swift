@@ -87,6 +87,19 @@ import Testing
         #expect(second.first?.d?.intValue == 7)
     }
 
+    @Test func aDuplicateOrStaleDispatchIsDroppedAndKeepsTheSequence() throws {
+        var (s, _) = Self.readySession()
+        let fresh = s.receive(.dispatch(.other(name: "TYPING_START"), sequence: 5), now: .seconds(1))
+        #expect(fresh.contains(.deliver(.other(name: "TYPING_START"), sequence: 5)))
+        let duplicate = s.receive(.dispatch(.other(name: "TYPING_START"), sequence: 5), now: .seconds(2))
+        let stale = s.receive(.dispatch(.other(name: "GUILD_ROLE_DELETE"), sequence: 3), now: .seconds(3))
+        #expect(!duplicate.contains { if case .deliver = $0 { true } else { false } })
+        #expect(!stale.contains { if case .deliver = $0 { true } else { false } })
+        #expect(s.sequence == 5, "a resume asks for what follows the newest event, not a replay of old ones")
+        let heartbeat = s.tick(now: .seconds(20)).sentPayloads
+        #expect(heartbeat.first?.d?.intValue == 5)
+    }
+
     @Test func heartbeatBeforeAnyDispatchCarriesNull() {
         var s = GatewaySession(configuration: Fixtures.configuration(), identifyBudget: Fixtures.budget, random: FixedRandom(0))
         _ = s.start(now: .zero)

@@ -42,10 +42,12 @@ import WardenService
 
     /// Starts the fake and the daemon with `users` already in the store.
     static func start(members: (FakeDiscord) -> [(AuthUser, Snowflake?)], botToken: String? = nil,
+                      configure: (inout FakeConfiguration) -> Void = { _ in },
                       prepare: (FakeDiscord) -> Void = { _ in }) async throws -> Running {
         var fakeConfiguration = FakeConfiguration()
         fakeConfiguration.heartbeatInterval = 1000
         fakeConfiguration.identifyConcurrencyWindow = nil
+        configure(&fakeConfiguration)
         var seed = FakeSeed()
         seed.generatedMembers = 30
         let discord = FakeDiscord(configuration: fakeConfiguration, seed: seed)

@@ -354,6 +354,32 @@ struct Harness {
         #expect(await h.writer.writes == [.create("Charlie"), .add(user: 10, role: 901)])
     }
 
+    @Test func nothingIsWrittenWhileTheGuildIsUnavailableAndTheFillAfterItsReturnFixesTheMember() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.settled()
+        #expect(await h.writer.writes.isEmpty)
+        await h.enforcer.apply(.guildDelete(UnavailableGuild(id: Fixture.guildID, unavailable: true)))
+        // A moderator strips Alpha during the outage: Discord would refuse the correction, so none is sent.
+        let stripped = Fixture.member(10, roles: [Fixture.member.id])
+        await h.writer.setMember(stripped)
+        await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: stripped)))
+        await h.settled()
+        #expect(await h.writer.writes.isEmpty)
+        // The guild is back; once its member list is filled again the audit corrects the member.
+        let botMember = Fixture.member(Fixture.bot, roles: [Fixture.wardenRole.id])
+        await h.enforcer.apply(.guildCreate(Guild(id: Fixture.guildID, name: "Test", ownerID: Fixture.owner,
+                                                  roles: [Fixture.everyone, Fixture.officers, Fixture.wardenRole, Fixture.member,
+                                                          Fixture.alpha, Fixture.bravo, Fixture.booster],
+                                                  members: [botMember], memberCount: 2)))
+        await h.enforcer.beginMemberFill(nonce: "again")
+        await h.enforcer.apply(.guildMembersChunk(GuildMembersChunk(guildID: Fixture.guildID, members: [stripped, botMember],
+                                                                    chunkIndex: 0, chunkCount: 1, nonce: "again")))
+        await h.writer.waitForWrites(1)
+        await h.settled()
+        #expect(await h.writer.writes == [.add(user: 10, role: Fixture.alpha.id)])
+    }
+
     @Test func aFightStopsAfterTheLimitRaisesAnAlertAndAnAuthChangeResumesIt() async throws {
         let h = try await Harness.make(fightLimit: 2, members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
                                        users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
@@ -667,6 +693,32 @@ struct Harness {
         #expect(run.progress == TaskProgress(done: 3, total: 3, written: 1, skipped: 0, failed: 0))
         #expect(try await h.store.taskRun(id: id)?.state == .done)
         #expect(await h.writer.writes == [.add(user: 12, role: Fixture.alpha.id)], "only the wrong member is written")
+    }
+
+    @Test func aTaskQueuedWhileTheMemberCacheFillsWaitsForItAndCoversEveryone() async throws {
+        let members = [Fixture.member(10, roles: [Fixture.member.id]), Fixture.member(11, roles: [Fixture.member.id, Fixture.alpha.id])]
+        let h = try await Harness.make(members: members, users: [(Fixture.user(42, groups: ["Alpha"]), 10),
+                                                                 (Fixture.user(43, groups: ["Alpha"]), 11)])
+        await h.writer.waitForWrites(1)
+        await h.settled()
+        // A new session: GUILD_CREATE empties the member list until the chunks are in.
+        let botMember = Fixture.member(Fixture.bot, roles: [Fixture.wardenRole.id])
+        await h.enforcer.apply(.guildCreate(Guild(id: Fixture.guildID, name: "Test", ownerID: Fixture.owner,
+                                                  roles: [Fixture.everyone, Fixture.officers, Fixture.wardenRole, Fixture.member,
+                                                          Fixture.alpha, Fixture.bravo, Fixture.booster],
+                                                  members: [botMember], memberCount: 3)))
+        let tasks = TaskRunner(enforcer: h.enforcer, store: h.store)
+        let id = try await tasks.enqueue("discord.update_all_groups", userID: nil)
+        #expect(await tasks.run(id: id)?.state == .queued, "not run against a half-filled cache")
+
+        await h.enforcer.beginMemberFill(nonce: "again")
+        let filled = [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id]), Fixture.member(11, roles: [Fixture.member.id, Fixture.alpha.id])]
+        await h.enforcer.apply(.guildMembersChunk(GuildMembersChunk(guildID: Fixture.guildID, members: filled + [botMember],
+                                                                    chunkIndex: 0, chunkCount: 1, nonce: "again")))
+        await tasks.memberCacheCompleted()
+        let run = try #require(await tasks.finished(id: id))
+        #expect(run.state == .done)
+        #expect(run.progress.total == 2, "every linked member was covered")
     }
 
     @Test func aTaskInterruptedByARestartRunsAgainToTheEnd() async throws {

@@ -49,6 +49,9 @@ public actor TaskRunner<C: Clock> where C.Duration == Duration {
     let logger: Logger
     private var progress: [Int64: TaskRun] = [:]
     private var finishWaiters: [Int64: [CheckedContinuation<TaskRun?, Never>]] = [:]
+    /// Tasks queued while the member cache was being filled: an audit of half a guild would report a task
+    /// done that never looked at most members.
+    private var waitingForCache: [(task: WardenTask, run: TaskRun)] = []
 
     public init(enforcer: Enforcer<C>, store: AuthStore, logger: Logger = Logger(label: "warden.tasks")) {
         self.enforcer = enforcer
@@ -64,8 +67,20 @@ public actor TaskRunner<C: Clock> where C.Duration == Duration {
         if let userID, try await store.user(id: userID) == nil { throw TaskRequestError.unknownUser(userID) }
         let run = try await store.createTaskRun(name: task.rawValue, userID: userID)
         progress[run.id] = run
-        Task { await self.execute(task, run: run) }
+        waitingForCache.append((task, run))
+        if await enforcer.withGuild({ $0.isMemberCacheComplete }) {
+            memberCacheCompleted()
+        } else {
+            logger.info("task queued until the member cache is complete", metadata: ["task": "\(task.rawValue)", "id": "\(run.id)"])
+        }
         return run.id
+    }
+
+    /// The member cache is complete (after each fill): tasks queued meanwhile start now.
+    public func memberCacheCompleted() {
+        let ready = waitingForCache
+        waitingForCache = []
+        for (task, run) in ready { Task { await self.execute(task, run: run) } }
     }
 
     /// Runs again the tasks a previous process left queued or running (a restart in the middle of a bulk

@@ -219,6 +219,9 @@ public final class WardenDaemon: Service, Sendable {
         var fillNonce: String?
         var readdCount = 0
         var resumedTasks = false
+        // Set by READY until its GUILD_CREATE: the gateway asks for the members itself after READY; any
+        // other GUILD_CREATE (the bot added back, the end of an outage) needs a fill asked for here.
+        var awaitingSessionGuild = false
         for await event in parts.gateway.events {
             switch event {
             case .dispatch(let dispatch, _):
@@ -231,12 +234,19 @@ public final class WardenDaemon: Service, Sendable {
                     fillNonce = nonce
                 }
                 let changes = await parts.enforcer.apply(dispatch)
-                if changes.memberFillCompleted, !resumedTasks {
-                    resumedTasks = true
-                    await parts.tasks.resumeUnfinished()
+                if changes.memberFillCompleted {
+                    if !resumedTasks {
+                        resumedTasks = true
+                        await parts.tasks.resumeUnfinished()
+                    }
+                    await parts.tasks.memberCacheCompleted()
                 }
-                if changes.availability?.before == .removed, changes.guildAvailable {
-                    // The bot was added back: refill the member cache; the completed fill runs a full audit.
+                let sessionGuild = awaitingSessionGuild
+                if case .guildCreate = dispatch { awaitingSessionGuild = false }
+                if changes.guildRemoved { awaitingSessionGuild = false }
+                if changes.guildAvailable, changes.memberFillNeeded, !sessionGuild {
+                    // The bot was added back, or an outage ended: refill the member cache; the completed
+                    // fill runs a full audit.
                     readdCount += 1
                     let nonce = "warden-readd-\(readdCount)"
                     await parts.enforcer.beginMemberFill(nonce: nonce)
@@ -245,12 +255,13 @@ public final class WardenDaemon: Service, Sendable {
                         op: .requestGuildMembers, d: RequestGuildMembers(guildID: configuration.discord.guildID, nonce: nonce))) {
                         await parts.gateway.send(Array(payload))
                     }
-                    logger.notice("the bot is back in the guild: refilling the member cache")
+                    logger.notice("the guild is back: refilling the member cache",
+                                  metadata: ["was": "\(changes.availability?.before.rawValue ?? "?")"])
                 }
             case .sessionStarted(let start):
                 metrics.reconnect(kind: start == .freshIdentify ? "identify" : "resume")
                 logger.info("gateway session \(start == .freshIdentify ? "identified" : "resumed")")
-                if start == .freshIdentify { fillNonce = nil }
+                if start == .freshIdentify { fillNonce = nil; awaitingSessionGuild = true }
             case .stateChanged(let gatewayState):
                 state.withLock { state in
                     state.gatewayState = gatewayState
@@ -290,6 +301,7 @@ public final class WardenDaemon: Service, Sendable {
 
     private func housekeeping(_ parts: Parts) async {
         let downAfter = Duration.seconds(configuration.alerts.gatewayDownAfter)
+        var banned = false
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             if Task.isCancelled { return }
@@ -304,7 +316,18 @@ public final class WardenDaemon: Service, Sendable {
 
             let standing = await parts.rest.rateLimiter.standing()
             metrics.invalidRequests(lastTenMinutes: standing.invalidRequests)
+            if banned, standing.cloudflareBanRemaining == nil {
+                // Writes refused during the ban were marked failed; check everyone again now rather than
+                // leaving them wrong until the next periodic audit.
+                banned = false
+                if await parts.enforcer.withGuild({ $0.isMemberCacheComplete }) {
+                    let report = await parts.enforcer.audit(cause: .audit)
+                    logger.notice("the Cloudflare ban is over: audited the guild",
+                                  metadata: ["checked": "\(report.checked)", "wrong": "\(report.wrong)"])
+                }
+            }
             if let ban = standing.cloudflareBanRemaining {
+                banned = true
                 parts.alerts.observe(.rateLimitDanger, AlertCondition(
                     message: "Cloudflare banned this address (429 without JSON); REST requests stopped for \(ban)"))
             } else if standing.invalidRequests > 500 {

@@ -228,6 +228,10 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
 
         let rolesChanged = !changes.rolesCreated.isEmpty || !changes.rolesRenamed.isEmpty
             || !changes.rolesMoved.isEmpty || !changes.rolesDeleted.isEmpty
+        if !createdAwaitingEcho.isEmpty, case .guildCreate = dispatch {
+            // A fresh GUILD_CREATE lists every role: the cache is the truth again for these names.
+            createdAwaitingEcho = [:]
+        }
         if rolesChanged || changes.botStandingMayHaveChanged || changes.guildUpdated || changes.availability != nil {
             invalidatePlanner()
             checkStanding()
@@ -534,6 +538,9 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private func work(for uid: Snowflake, now: C.Instant) -> Work? {
         let cause = triggers[uid]?.cause ?? .audit
         guard let member = guild.member(uid) else { settle(uid, .absent); return nil }
+        // Removed or in an outage: Discord would refuse every write (403 50001 counts as invalid). The
+        // audit after the guild's member list is filled again checks everyone.
+        guard guild.availability == .available else { settle(uid, .skipped("guild unavailable")); return nil }
         guard let planner = planner() else { settle(uid, .skipped("cache not ready")); return nil }
         let state = currentState(of: uid, member: member, now: now)
 
