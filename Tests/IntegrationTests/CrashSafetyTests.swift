@@ -102,7 +102,7 @@ import Testing
             // The kill point: after a random number of further requests reached Discord (or 20 s).
             let after = Int.random(in: 1...40, using: &rng)
             _ = try? await discord.waitForRequest(from: mark + after - 1, timeout: .seconds(20)) { _ in true }
-            process.kill()
+            await process.kill()
             _ = await linking?.value
             let writes = discord.memberWrites(from: mark).values.reduce(0, +)
             killPoints.append("once ≥ \(after) requests reached Discord (\(writes) member writes by then)\(linking == nil ? "" : ", linking under way")")
@@ -133,7 +133,7 @@ import Testing
             try await process.waitForLine(timeout: .seconds(60), "task \(id) done") { $0.contains("task done") && $0.contains("\(id)") }
         }
         let resumedTasks = process.log.filter { $0.contains("resuming a task interrupted by a restart") }.count
-        #expect(process.terminate() == 0)
+        #expect(await process.terminate() == 0)
 
         let store = try AuthStore(path: storePath)
         let health = try await store.health()

@@ -31,7 +31,7 @@ import WardenService
         let directory = try WardenRunProcessTests.directory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (process, errors) = try WardenRunProcessTests.start(discord, botToken: discord.botToken.revealed, in: directory)
-        let (status, log) = WardenRunProcessTests.finish(process, errors)
+        let (status, log) = await WardenRunProcessTests.finish(process, errors)
         #expect(status == 3, "\(log.suffix(1500))")
         #expect(log.contains("intents_disallowed"))
         #expect(discord.gatewayConnectionsOpened == 1, "no reconnect after 4014")

@@ -66,8 +66,7 @@ import Testing
         #expect(discord.role(named: "Titans") == nil, "no role created")
 
         process.terminate()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        #expect(await process.exitStatus() == 0)
         admin.shutdown()
         await discord.stop()
         try? FileManager.default.removeItem(at: directory)

@@ -186,10 +186,10 @@ import Testing
             #expect(webhook.received.allSatisfy { $0.path == sentinels.webhookPath }, "the webhook was posted to its own URL")
 
             process.terminate()
-            process.waitUntilExit()
+            let status = await process.exitStatus()
             let log = try String(contentsOf: logFile, encoding: .utf8)
             captures.append(Capture(channel: "log", text: log))
-            #expect(process.terminationStatus == 0, "\(log.suffix(2000))")
+            #expect(status == 0, "\(log.suffix(2000))")
             // The channels really carried the events that could leak.
             #expect(log.contains("member corrected"))
             #expect(log.contains("alert raised: missing_permissions"))
@@ -207,7 +207,7 @@ import Testing
                 }
             }
         } catch {
-            if process.isRunning { process.terminate(); process.waitUntilExit() }
+            if process.isRunning { process.terminate(); _ = await process.exitStatus() }
             await webhook.stop()
             await discord.stop()
             throw error

@@ -39,10 +39,11 @@ import Testing
         return (process, errors)
     }
 
-    static func finish(_ process: Process, _ errors: Pipe) -> (status: Int32, log: String) {
-        let data = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    /// The exit status and the whole log, waited for off the cooperative pool (see `offPool`).
+    static func finish(_ process: Process, _ errors: Pipe) async -> (status: Int32, log: String) {
+        let data = await errors.readToEnd()
+        let status = await process.exitStatus()
+        return (status, String(decoding: data, as: UTF8.self))
     }
 
     static func directory() throws -> URL {
@@ -57,7 +58,7 @@ import Testing
         let directory = try Self.directory()
         let badToken = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs"
         let (process, errors) = try Self.start(discord, botToken: badToken, in: directory)
-        let (status, log) = Self.finish(process, errors)
+        let (status, log) = await Self.finish(process, errors)
         #expect(status == 3)
         #expect(log.contains("auth_failed"))
         #expect(!log.contains(badToken), "the token never reaches the log")
@@ -78,7 +79,7 @@ import Testing
         // Ready when it asked for the members (op 8) after identifying.
         _ = try await discord.waitForGatewayPayload(timeout: .seconds(30)) { $0.op == 8 }
         process.terminate()
-        let (status, log) = Self.finish(process, errors)
+        let (status, log) = await Self.finish(process, errors)
         #expect(status == 0, "\(log.suffix(2000))")
         #expect(log.contains("warden stopped"))
         #expect(!log.contains(discord.botToken.revealed))

@@ -72,28 +72,23 @@ final class WardenProcess: @unchecked Sendable {  // mutable state is behind `lo
     }
 
     /// SIGKILL: no handler runs, nothing is flushed; returns when the process is gone.
-    func kill() {
+    func kill() async {
         _ = Glibc.kill(pid, SIGKILL)
-        process.waitUntilExit()
+        _ = await process.exitStatus()
         failWaiters()
     }
 
     /// SIGTERM and the exit status.
-    func terminate() -> Int32 {
+    func terminate() async -> Int32 {
         process.terminate()
-        process.waitUntilExit()
+        let status = await process.exitStatus()
         failWaiters()
-        return process.terminationStatus
+        return status
     }
 
     /// Waits for the process to end by itself (bounded by the caller's test time limit).
     func waitForExit() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                self.process.waitUntilExit()
-                continuation.resume(returning: self.process.terminationStatus)
-            }
-        }
+        await process.exitStatus()
     }
 
     private func failWaiters() {
