@@ -57,17 +57,17 @@ struct DaemonUnderTest {
 
     /// Shuts the daemon and the fake down; gives up after `timeout` (saying so) so a hang cannot stall the suite.
     func stop(report: Report, timeout: Duration = .seconds(30)) async {
-        let done = StopFlag()
+        let done = Locked(false)
         let (daemon, run, discord, directory) = (daemon, run, discord, directory)
         Task {
             await daemon.shutdown()
             _ = try? await run.value
             await discord.stop()
             try? FileManager.default.removeItem(at: directory)
-            done.set()
+            done.withLock { $0 = true }
         }
         let deadline = ContinuousClock.now + timeout
-        while !done.isSet {
+        while !done.withLock({ $0 }) {
             guard ContinuousClock.now < deadline else {
                 report.note("daemon shutdown did not finish within \(timeout); left running")
                 return
@@ -84,15 +84,6 @@ struct DaemonUnderTest {
             try await Task.sleep(for: .milliseconds(5))
         }
     }
-}
-
-/// Set once by the stopping task, read by the waiting one.
-final class StopFlag: @unchecked Sendable {
-    // Safe: the one field is only touched under the lock.
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    func set() { lock.lock(); value = true; lock.unlock() }
 }
 
 struct BenchFailure: Error, CustomStringConvertible {

@@ -224,6 +224,8 @@ import WardenService
         while ContinuousClock.now < deadline {
             let fault = firstRound.isEmpty ? weighted.randomElement(using: &rng)! : firstRound.removeFirst()
             tally.add(fault.rawValue)
+            // The sleeps below are how long a fault lasts (an outage, a zombie period), not waits for
+            // an event: convergence is awaited on events after the storm.
             switch fault {
             case .dropConnection:
                 discord.dropGatewayConnections()

@@ -302,7 +302,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         case .linked(let userID, let uid):
             users.link(uid: uid, userID: userID)
             if users[userID] == nil, let stored = try? await store.user(id: userID) { users[userID] = stored.user }
-            if reportedUnlinked.contains(uid) { publishUnlinkedReport(reportedUnlinked.subtracting([uid])) }
+            noteUnlinked(uid, holdsAuthRoles: false)
             trigger(uid, cause: .link, at: now)
         case .unlinked(let userID, let uid):
             if users.userOfUID[uid] == userID { forgetLink(uid) }
@@ -403,10 +403,23 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     /// and in the `unlinked_members` alert, kept current as members change, leave, or are linked.
     private func publishUnlinkedReport(_ report: Set<Snowflake>) {
         guard report != reportedUnlinked else { return }
-        if report.subtracting(reportedUnlinked).isEmpty == false {
-            logger.warning("unlinked members hold Auth-managed roles", metadata: ["count": "\(report.count)"])
-        }
+        let grew = !report.isSubset(of: reportedUnlinked)
         reportedUnlinked = report
+        publishUnlinkedReport(grew: grew)
+    }
+
+    /// One member joins or leaves the report, changed in place (no copy of the set per event).
+    private func noteUnlinked(_ uid: Snowflake, holdsAuthRoles: Bool) {
+        if holdsAuthRoles {
+            if reportedUnlinked.insert(uid).inserted { publishUnlinkedReport(grew: true) }
+        } else if reportedUnlinked.remove(uid) != nil {
+            publishUnlinkedReport(grew: false)
+        }
+    }
+
+    private func publishUnlinkedReport(grew: Bool) {
+        let report = reportedUnlinked
+        if grew { logger.warning("unlinked members hold Auth-managed roles", metadata: ["count": "\(report.count)"]) }
         let listed = report.sorted().prefix(100)
         hooks.alert(.unlinkedMembers, "", report.isEmpty ? nil : AlertCondition(
             message: "\(report.count) unlinked member(s) hold Auth-managed roles (unlinked_members: report)",
@@ -555,13 +568,8 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             plan = strip
         } else {
             if configuration.unlinkedMembers == .report, users.userOfUID[uid] == nil, let unlinked = unlinkedMembers() {
-                var report = reportedUnlinked
-                if !member.isBot, unlinked.holdsAuthManagedRoles(roles: state.roles, isBot: member.isBot) {
-                    report.insert(uid)
-                } else {
-                    report.remove(uid)
-                }
-                publishUnlinkedReport(report)
+                noteUnlinked(uid, holdsAuthRoles: !member.isBot
+                             && unlinked.holdsAuthManagedRoles(roles: state.roles, isBot: member.isBot))
             }
             settle(uid, .inSync)
             return nil
@@ -794,7 +802,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     }
 
     private func memberLeft(_ uid: Snowflake) async {
-        if reportedUnlinked.contains(uid) { publishUnlinkedReport(reportedUnlinked.subtracting([uid])) }
+        noteUnlinked(uid, holdsAuthRoles: false)
         guard !kicking.contains(uid), let userID = users.userOfUID[uid] else { return }
         forgetLink(uid)
         _ = try? await store.unlink(.uid(uid), notification: (
