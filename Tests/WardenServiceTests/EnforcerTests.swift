@@ -24,8 +24,10 @@ actor RecordingWriter: GuildWriter {
     var echo: (@Sendable (GatewayDispatch) async -> Void)?
     var members: [Snowflake: GuildMember] = [:]
     var failNext: DiscordRESTError?
-    /// Runs once, inside the next write, after its echo and before its answer (a racing moderator).
+    /// Runs once, inside the next write, after its echo and before its answer (a racing moderator), or
+    /// before both (`beforeEcho`: the write has reached Discord, nothing of it has come back yet).
     var duringNextWrite: (@Sendable () async -> Void)?
+    var duringNextWriteBeforeEcho = false
     private var nextRoleID: UInt64 = 900
     private var waiters: [(count: Int, id: Int, continuation: CheckedContinuation<Void, Never>)] = []
     let guildID: Snowflake
@@ -35,7 +37,10 @@ actor RecordingWriter: GuildWriter {
     func setEcho(_ echo: @escaping @Sendable (GatewayDispatch) async -> Void) { self.echo = echo }
     func setMember(_ member: GuildMember) { members[member.user!.id] = member }
     func failNextWrite(with error: DiscordRESTError) { failNext = error }
-    func setDuringNextWrite(_ body: @escaping @Sendable () async -> Void) { duringNextWrite = body }
+    func setDuringNextWrite(beforeEcho: Bool = false, _ body: @escaping @Sendable () async -> Void) {
+        duringNextWrite = body
+        duringNextWriteBeforeEcho = beforeEcho
+    }
 
     /// Waits until at least `count` writes were made: resumed by the write itself, or after 10 s at
     /// the latest (a safety net so a broken enforcer fails the test instead of hanging it).
@@ -78,6 +83,7 @@ actor RecordingWriter: GuildWriter {
 
     func addRole(_ role: Snowflake, to user: Snowflake, reason: String) async throws {
         try record(.add(user: user, role: role), reason)
+        if duringNextWriteBeforeEcho, let race = duringNextWrite { duringNextWrite = nil; await race() }
         await echoMember(user) { if !$0.roles.contains(role) { $0.roles.append(role) } }
         if let race = duringNextWrite { duringNextWrite = nil; await race() }
         notify()
@@ -519,6 +525,29 @@ struct Harness {
         await h.writer.waitForWrites(2)
         await h.settled()
         #expect(await h.writer.writes == [.add(user: 10, role: Fixture.alpha.id), .add(user: 10, role: Fixture.alpha.id)])
+    }
+
+    @Test func aTaskThatFindsAMemberMidCorrectionCountsItsOwnCheckNotTheWriteInFlight() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.settled()
+        // A moderator strips Alpha. While Warden's revert is at Discord (neither its answer nor its echo is
+        // back), a bulk task audits: the cache still shows the edit, so the member looks wrong.
+        let outcomes = TestBox<[SettleOutcome]>([])
+        let report = TestBox<AuditReport?>(nil)
+        await h.writer.setDuringNextWrite(beforeEcho: true) { [enforcer = h.enforcer] in
+            let audit = await enforcer.audit(cause: .task) { _, outcome in outcomes.withLock { $0.append(outcome) } }
+            report.withLock { $0 = audit }
+        }
+        let stripped = Fixture.member(10, roles: [Fixture.member.id])
+        await h.writer.setMember(stripped)
+        await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: stripped)))
+        await h.settled()
+        #expect(report.current?.wrong == 1)
+        #expect(await h.writer.writes == [.add(user: 10, role: Fixture.alpha.id)], "only the revert was written")
+        // The task's check is the re-check after the revert, which finds the member right: the task wrote
+        // nothing, and must not count the revert (it used to get the revert's `.written`).
+        #expect(outcomes.current == [.inSync])
     }
 
     @Test func underReportAnEditGivingAnUnlinkedMemberAnAuthRoleIsListedAtOnce() async throws {
