@@ -110,7 +110,7 @@ public final class ManualClock: Clock, Sendable {
     /// Waits until a sleep is in progress that ends within `duration` from now (so advancing by `duration`
     /// wakes it). True at once if one is; false if none started within `timeout` of real time (a bound so
     /// a broken timer fails the test instead of hanging it, never a wait for time to pass).
-    public func waitForSleep(within duration: Duration, timeout: Duration = .seconds(10)) async -> Bool {
+    public func waitForSleep(within duration: Duration, timeout: Duration = .seconds(60)) async -> Bool {
         let deadline = now.advanced(by: duration)
         let id = state.withLock { $0.takeID() }
         return await withTaskGroup(of: Bool.self) { group in

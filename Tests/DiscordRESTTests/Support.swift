@@ -18,7 +18,7 @@ actor EventCounter {
     }
 
     /// true once `count >= target`; false if that did not happen within `timeout`.
-    func wait(for target: Int, timeout: Duration = .seconds(10)) async -> Bool {
+    func wait(for target: Int, timeout: Duration = .seconds(60)) async -> Bool {
         if count >= target { return true }
         let id = nextID
         nextID += 1

@@ -7,7 +7,7 @@ import WardenService
 
 /// SPEC 1.2–1.5 end to end (issue 5, item 7): the daemon in-process with real transports and SQLite
 /// against DiscordFake, each rule seen from Discord's side (the fake's guild and the requests it got).
-@Suite(.serialized, .timeLimit(.minutes(2))) struct EnforcementE2ETests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct EnforcementE2ETests {
     typealias E2E = EnforcementE2E
 
     // MARK: - Unlinked members

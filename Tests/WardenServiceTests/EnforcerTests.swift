@@ -42,14 +42,14 @@ actor RecordingWriter: GuildWriter {
         duringNextWriteBeforeEcho = beforeEcho
     }
 
-    /// Waits until at least `count` writes were made: resumed by the write itself, or after 10 s at
+    /// Waits until at least `count` writes were made: resumed by the write itself, or after 60 s at
     /// the latest (a safety net so a broken enforcer fails the test instead of hanging it).
     func waitForWrites(_ count: Int) async {
         if writes.count >= count { return }
         let id = nextWaiter
         nextWaiter += 1
         Task { [weak self] in
-            try? await Task.sleep(for: .seconds(10))
+            try? await Task.sleep(for: .seconds(60))
             await self?.giveUp(id)
         }
         await withCheckedContinuation { waiters.append((count, id, $0)) }
@@ -225,7 +225,7 @@ struct Harness {
     func settled() async { await enforcer.idle() }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct EnforcerTests {
+@Suite(.timeLimit(.minutes(3))) struct EnforcerTests {
     @Test func theAuditAfterTheFillFixesAWrongMemberOnceAndItsEchoCausesNoFurtherWrite() async throws {
         let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id])],
                                        users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
@@ -580,7 +580,7 @@ struct Harness {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct EnforcerIdleTests {
+@Suite(.timeLimit(.minutes(3))) struct EnforcerIdleTests {
     /// A writer whose writes never answer (a hung request).
     actor HangingWriter: GuildWriter {
         func addRole(_ role: Snowflake, to user: Snowflake, reason: String) async throws { try await hang() }
@@ -627,7 +627,7 @@ struct Harness {
         await enforcer.stop()
         let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask { await enforcer.idle(); return true }
-            group.addTask { try await Task.sleep(for: .seconds(5)); return false }
+            group.addTask { try await Task.sleep(for: .seconds(60)); return false }
             await writer.open()
             let first = try await group.next()!
             group.cancelAll()
@@ -663,7 +663,7 @@ struct Harness {
 
 /// A full audit checks each member against Auth's current record and links (the per-user wishes it
 /// reads are rebuilt when a record or link changes, never stale).
-@Suite(.timeLimit(.minutes(1))) struct AuditFreshnessTests {
+@Suite(.timeLimit(.minutes(3))) struct AuditFreshnessTests {
     @Test func theAuditFollowsAuthsRecordChangesLinksAndDeletions() async throws {
         let h = try await Harness.make(enforce: false,
                                        members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id]),
@@ -699,7 +699,7 @@ struct Harness {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct TaskRunnerTests {
+@Suite(.timeLimit(.minutes(3))) struct TaskRunnerTests {
     @Test func aBulkTaskAuditsEveryoneAndWritesOnlyToTheWrongMembers() async throws {
         let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id]),
                                                  Fixture.member(11, roles: [Fixture.member.id, Fixture.alpha.id]),

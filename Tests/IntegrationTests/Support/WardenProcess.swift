@@ -53,7 +53,7 @@ final class WardenProcess: @unchecked Sendable {  // mutable state is behind `lo
 
     /// The first log line (from the start) matching `predicate`, waiting up to `timeout`.
     @discardableResult
-    func waitForLine(timeout: Duration = .seconds(30), _ what: String,
+    func waitForLine(timeout: Duration = .seconds(60), _ what: String,
                      where predicate: @escaping @Sendable (String) -> Bool) async throws -> String {
         try await within(timeout, "log line: \(what)") {
             try await withCheckedThrowingContinuation { continuation in
