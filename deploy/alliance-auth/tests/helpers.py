@@ -75,12 +75,7 @@ class WardenTestCase(TestCase):
         super().setUp()
         if self.warden.server is None:
             self.warden.start()
-        self.warden.users.clear()
-        self.warden.links.clear()
-        self.warden.guilds = None
-        self.warden.memberships.clear()
-        self.warden.corrections = None
-        self.warden.alerts = {"open": [], "recent": []}
+        self.warden.clear()
         from django.core.cache import cache
         cache.clear()
 

@@ -25,6 +25,12 @@ class Request:
 class MockWarden:
     def __init__(self):
         self.lock = threading.Lock()
+        self.server = None
+        self.port = 0
+        self.clear()
+
+    def clear(self):
+        """Forgets everything but the server: users, links, guilds, status, alerts, requests."""
         self.requests = []
         self.users = {}          # id -> record
         self.links = {}          # id -> uid (str)
@@ -40,8 +46,6 @@ class MockWarden:
             "linked_users": 0, "pending_writes": 0, "skipped": [], "observed": [], "alerts": [],
         }
         self.alerts = {"open": [], "recent": []}
-        self.server = None
-        self.port = 0
 
     # -- lifecycle ---------------------------------------------------------------------------------
 

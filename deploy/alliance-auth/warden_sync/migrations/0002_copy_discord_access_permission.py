@@ -29,11 +29,11 @@ def copy_assignments(apps, schema_editor):
     if old is None:
         return
     for user in User.objects.using(db).filter(user_permissions=old):
-        user.user_permissions.add(new)
+        user.user_permissions.add(new.pk)
     for group in Group.objects.using(db).filter(permissions=old):
-        group.permissions.add(new)
+        group.permissions.add(new.pk)
     for state in State.objects.using(db).filter(permissions=old):
-        state.permissions.add(new)
+        state.permissions.add(new.pk)  # by pk: State.permissions targets Auth's Permission proxy
 
 
 class Migration(migrations.Migration):
