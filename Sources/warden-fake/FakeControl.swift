@@ -23,7 +23,7 @@ struct FakeControl: Sendable {
         router.post("roles") { request, _ in
             let body = try await object(request)
             guard let name = body["name"] as? String, !name.isEmpty else { throw bad("name: a role name is required") }
-            let role = try discord.createRole(name: name)
+            let role = discord.createRole(name: name)
             return try json(roleJSON(role))
         }
         router.post("users") { request, _ in
