@@ -183,6 +183,11 @@ class StatusPageTests(WardenTestCase):
         self.assertIn("member_above_bot", page)
         self.assertIn("1: 555", page)
 
+    def test_the_read_only_admin_pages(self):
+        for name in ("outboxentry", "migratedlink"):
+            response = self.client.get(reverse(f"admin:warden_sync_{name}_changelist"))
+            self.assertEqual(response.status_code, 200, name)
+
     def test_warden_down(self):
         self.warden.stop()
         try:
