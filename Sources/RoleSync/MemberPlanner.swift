@@ -168,8 +168,12 @@ public struct MemberPlanner: Sendable {
     /// What a cut wanted name maps to for a member holding `held`.
     @inline(__always)
     func mapping(_ cut: String, held: some Collection<Snowflake>) -> Mapping {
-        if GuildRoleIndex.mapsToNoRole(cut) { return .none }
-        guard let entry = index.entry(cut) else { return .create }
+        let entry: GuildRoleIndex.NameEntry
+        switch index.lookup(cut) {
+        case .noRole: return .none
+        case .missing: return .create
+        case .named(let named): entry = named
+        }
         let candidates = index.candidates(entry)
         switch candidates.count {
         case 0: return .none  // only managed roles have the name

@@ -57,7 +57,11 @@ struct AuditRosterTests {
         for round in 0..<12_000 {
             let config = RoleSyncConfig(syncNames: g.next(3) != 0, disableRoleCreation: g.next(2) == 0,
                                         nameFormats: g.next(2) == 0 ? [:] : ["Member": g.pick(Self.formats), "Guest": g.pick(Self.formats)])
-            let planner = F.planner(roles: Self.roles, reserved: g.next(2) == 0 ? ["blue", "OFFICERS"] : [], config: config)
+            // Reserved names hit held roles (blue), roles above the bot (OFFICERS), wanted names with a
+            // role (alpha, member: SPEC 1.2, they map to no role), names no role has (missing) and a name
+            // only equal after the cut (the 100-character one).
+            let reserved = g.pick([[], ["blue", "OFFICERS"], ["alpha", " MEMBER ", "missing", Self.long.lowercased() + "q"]])
+            let planner = F.planner(roles: Self.roles, reserved: reserved, config: config)
             let user = randomUser(&g)
             let wish = MemberWish(for: user, config: config)
             var member = randomMember(&g, wanted: wish.nickname)
