@@ -17,7 +17,8 @@ public struct AuditRoster: Sendable {
         var nickStart: UInt32
         /// -1: the nickname is left alone.
         let nickLength: Int32
-        let hasAccess: Bool
+        /// Active and allowed by Auth: without access the member is kicked and unlinked.
+        public let hasAccess: Bool
     }
 
     public private(set) var entries: [Entry] = []

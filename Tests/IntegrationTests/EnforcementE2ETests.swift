@@ -194,6 +194,58 @@ import WardenService
         try await e2e.stop()
     }
 
+    /// SPEC 1.2, "once" is per existing role (issue 13, item 1): a role Warden created and an admin then
+    /// deleted, or renamed, is created again for the next member who needs it, with one POST each time.
+    @Test func aRoleWardenCreatedThenDeletedOrRenamedOnDiscordIsCreatedAgainForTheNextMember() async throws {
+        var ids: [Snowflake] = []
+        let e2e = try await E2E.start { discord in
+            let member = discord.role(named: "Member")!.id
+            ids = [discord.addMember(username: "alice", roles: [member]).user!.id,
+                   discord.addMember(username: "bob", roles: [member]).user!.id]
+            return [(E2E.user(1, groups: ["Gamma"]), ids[0]), (E2E.user(2, groups: []), ids[1])]
+        }
+        let (alice, bob) = (ids[0], ids[1])
+        let discord = e2e.discord
+        let store = e2e.parts.store
+        let member = try e2e.roleID("Member")
+        #expect(e2e.roleCreations() == ["Gamma"], "created for alice by the first audit")
+        let first = try e2e.roleID("Gamma")
+        #expect(e2e.roles(of: alice) == [member, first])
+
+        // Alice leaves the group (Warden takes the role away), then an admin deletes the role.
+        _ = try await store.upsert(E2E.user(1, groups: []))
+        try await e2e.waitUntil { discord.member(alice)?.roles == [member] }
+        try discord.deleteRole(first)
+        try await e2e.barrier()
+
+        // Bob needs it now: one new POST, and bob holds the new role.
+        var mark = discord.requestCount
+        _ = try await store.upsert(E2E.user(2, groups: ["Gamma"]))
+        try await e2e.waitUntil {
+            guard let gamma = discord.role(named: "Gamma")?.id else { return false }
+            return Set(discord.member(bob)?.roles ?? []) == [member, gamma]
+        }
+        try await e2e.barrier()
+        #expect(e2e.roleCreations(from: mark) == ["Gamma"])
+        let second = try e2e.roleID("Gamma")
+        #expect(second != first)
+        #expect(try await store.enforcement(userID: 2)?.state == .ok)
+
+        // An admin renames the role Warden made: bob needs "Gamma" again, gets a new one once, and the
+        // renamed role (no longer Auth's) is taken away.
+        mark = discord.requestCount
+        try discord.renameRole(second, to: "Gamma (old)")
+        try await e2e.waitUntil {
+            guard let gamma = discord.role(named: "Gamma")?.id else { return false }
+            return Set(discord.member(bob)?.roles ?? []) == [member, gamma]
+        }
+        try await e2e.barrier()
+        #expect(e2e.roleCreations(from: mark) == ["Gamma"])
+        #expect(discord.role(second)?.name == "Gamma (old)", "Warden never deletes or renames roles")
+        #expect(discord.roles.filter { $0.name == "Gamma" }.count == 1)
+        try await e2e.stop()
+    }
+
     @Test func aNewGroupForManyUsersAtOnceCreatesItsRoleExactlyOnce() async throws {
         var ids: [Snowflake] = []
         let e2e = try await E2E.start { discord in
