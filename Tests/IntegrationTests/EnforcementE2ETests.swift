@@ -246,6 +246,40 @@ import WardenService
         try await e2e.stop()
     }
 
+    /// SPEC 1.8 (issue 13, item 8): without MANAGE_ROLES nothing Discord would refuse is sent (no invalid
+    /// request at all); the member is skipped with `missing_permissions` in status and in its record,
+    /// and corrected as soon as the permission is back.
+    @Test func withoutManageRolesNothingIsSentUntilThePermissionIsBack() async throws {
+        var alice = Snowflake(0)
+        let e2e = try await E2E.start(fake: { _, seed in seed.botRolePermissions = [.kickMembers, .manageNicknames, .createInstantInvite] }) { discord in
+            alice = discord.addMember(username: "alice", roles: [discord.role(named: "Member")!.id]).user!.id
+            return [(E2E.user(1, groups: ["Corp_WYE", "Gamma"]), alice)]
+        }
+        let discord = e2e.discord
+        let (member, corp) = (try e2e.roleID("Member"), try e2e.roleID("Corp_WYE"))
+        let aliceID = alice
+        #expect(e2e.writes().isEmpty, "no write, no role creation: \(e2e.writes())")
+        #expect(discord.invalidRequestCount == 0)
+        let status = try #require(await e2e.daemon.status())
+        #expect(status.enforcement.skipped.contains { $0.discordUID == aliceID && $0.userID == 1 && $0.reason == "missing_permissions" })
+        #expect(status.missingPermissions == ["MANAGE_ROLES"])
+        #expect(try await e2e.parts.store.enforcement(userID: 1)?.reason == "missing_permissions")
+        #expect(e2e.parts.alerts.isOpen(.missingPermissions))
+
+        // An admin gives the permission back: the members are checked again at once.
+        try discord.setRolePermissions(try e2e.roleID("Warden"), .wardenRequired)
+        try await e2e.waitUntil {
+            guard let gamma = discord.role(named: "Gamma")?.id else { return false }
+            return Set(discord.member(aliceID)?.roles ?? []) == [member, corp, gamma]
+        }
+        try await e2e.barrier()
+        #expect(discord.invalidRequestCount == 0)
+        #expect(try await e2e.parts.store.enforcement(userID: 1)?.state == .ok)
+        let alerts = e2e.parts.alerts
+        try await E2E.waitFor(discord) { !alerts.isOpen(.missingPermissions) }
+        try await e2e.stop()
+    }
+
     @Test func aNewGroupForManyUsersAtOnceCreatesItsRoleExactlyOnce() async throws {
         var ids: [Snowflake] = []
         let e2e = try await E2E.start { discord in

@@ -761,6 +761,9 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             stopped = true
             hooks.fatal(rest)
             settle(uid, .failed(rest.description), userID: userID)
+        case .writesPaused:
+            // Not sent (SPEC 1.8): `rate_limit_danger` says why; the audit when writes resume retries it.
+            settle(uid, .failed(rest.description), userID: userID)
         default:
             if rest.has(.twoFactorRequired) {
                 twoFactorBlocked = true
