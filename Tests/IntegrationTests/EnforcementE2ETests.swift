@@ -208,7 +208,9 @@ import WardenService
         let discord = e2e.discord
         let store = e2e.parts.store
         let member = try e2e.roleID("Member")
-        #expect(e2e.roleCreations() == ["Gamma"], "created for alice by the first audit")
+        // The first audit created the role; alice gets it once its GUILD_ROLE_CREATE is in the cache.
+        try await e2e.waitUntil { discord.role(named: "Gamma").map { discord.member(alice)?.roles.contains($0.id) == true } ?? false }
+        #expect(e2e.roleCreations() == ["Gamma"])
         let first = try e2e.roleID("Gamma")
         #expect(e2e.roles(of: alice) == [member, first])
 

@@ -22,14 +22,19 @@ public struct EnforcerConfiguration: Sendable {
     public var writesPerLane: Int
     /// How long a completed write's expected result stands in for the cache before its echo event arrives.
     public var echoTimeout: Duration
+    /// How long a role Warden created is believed to exist while its GUILD_ROLE_CREATE has not arrived.
+    /// Only a safety net: the event (or a GUILD_CREATE listing every role) always comes, but may lag
+    /// behind a busy gateway; ending the memory too early would create the role twice.
+    public var roleEchoTimeout: Duration
 
     public init(guildID: Snowflake, enforce: Bool = true, roleSync: RoleSyncConfig = RoleSyncConfig(),
                 unlinkedMembers: UnlinkedMemberPolicy = .ignore, fightLimit: Int = 5,
                 fightWindow: Duration = .seconds(600), fightPause: Duration = .seconds(3600),
-                writesPerLane: Int = 4, echoTimeout: Duration = .seconds(10)) {
+                writesPerLane: Int = 4, echoTimeout: Duration = .seconds(10), roleEchoTimeout: Duration = .seconds(60)) {
         self.guildID = guildID; self.enforce = enforce; self.roleSync = roleSync
         self.unlinkedMembers = unlinkedMembers; self.fightLimit = fightLimit; self.fightWindow = fightWindow
         self.fightPause = fightPause; self.writesPerLane = writesPerLane; self.echoTimeout = echoTimeout
+        self.roleEchoTimeout = roleEchoTimeout
     }
 }
 
@@ -906,7 +911,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         var replan: [Snowflake] = []
         do {
             let role = try await writer.createRole(named: name, reason: "Auth: role for group \"\(name)\"")
-            roleCreations.created(name, id: role.id, until: clock.now.advanced(by: configuration.echoTimeout))
+            roleCreations.created(name, id: role.id, until: clock.now.advanced(by: configuration.roleEchoTimeout))
             // Its GUILD_ROLE_CREATE may have come before the answer: then the cache answers for it already.
             if guild.role(role.id) != nil { replan = roleCreations.roleAppeared(named: name) }
             logger.info("role created", metadata: ["role": "\(name)", "role_id": "\(role.id)"])

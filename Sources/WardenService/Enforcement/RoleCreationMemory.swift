@@ -5,7 +5,8 @@ import DiscordModels
 /// - Creation is serialised: names wait in `queue` and one POST is in flight at a time, so two triggers
 ///   never create the same role twice.
 /// - A role Discord created is remembered (by name and id) only until the guild's cache can answer for
-///   it: its GUILD_ROLE_CREATE arrives, or the role is deleted or renamed first, or `until` passes. After
+///   it: its GUILD_ROLE_CREATE arrives, or the role is deleted or renamed first, a GUILD_CREATE lists
+///   every role, or (a safety net for an event that never came) `until` passes. After
 ///   that the cache alone says whether the role exists, so a created role deleted later is created again
 ///   for the next member who needs it.
 /// - A member whose plan needs a role created *waits* for it: it is not settled "ok" while the role is
