@@ -614,7 +614,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         var creationFailed: String?
         if configuration.enforce {
             for name in plan.rolesToCreate where roleCreations.need(name, by: uid) == .failed { creationFailed = name }
-            if creationFailed != nil { roleCreations.stopWaiting(uid) }
+            if creationFailed != nil { roleCreations.stopWaiting(uid) }  // settled failed, after any other write
         }
 
         if !plan.needsWrite || (!plan.kick && !plan.changesMember) {
@@ -624,7 +624,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
                 logger.notice("observe-only: would change member", metadata: ["discord_uid": "\(uid)", "change": "\(plan.change)"])
                 settle(uid, .observed(plan.change), userID: userID)
             } else if let creationFailed {
-                settle(uid, .failed("creating role \"\(creationFailed)\" failed; retried at the next audit"), userID: userID)
+                settle(uid, Self.roleCreationFailed(creationFailed), userID: userID)
             } else if roleCreations.isWaiting(uid) {
                 triggers[uid] = nil  // pending until the role appears (or its creation fails)
             } else {
@@ -728,6 +728,8 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
                 logger.info("member corrected", metadata: ["discord_uid": "\(uid)", "cause": "\(cause.rawValue)", "change": "\(plan.change)"])
                 if roleCreations.isWaiting(uid) {
                     triggers[uid] = nil  // the rest waits for a role to be created
+                } else if let name = plan.rolesToCreate.first(where: roleCreations.hasFailed) {
+                    settle(uid, Self.roleCreationFailed(name), userID: users.userOfUID[uid])
                 } else if let reason = plan.skipReasons.first {
                     settle(uid, .skipped(reason.rawValue), userID: users.userOfUID[uid])  // what was sent is not all
                 } else {
@@ -905,6 +907,10 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             Task { await self.createRole(name) }
             return
         }
+    }
+
+    static func roleCreationFailed(_ name: String) -> SettleOutcome {
+        .failed("creating role \"\(name)\" failed; retried at the next audit")
     }
 
     private func createRole(_ name: String) async {

@@ -39,6 +39,9 @@ struct RoleCreationMemory<Instant: InstantProtocol>: Sendable where Instant.Dura
 
     func isWaiting(_ uid: Snowflake) -> Bool { waiting[uid] != nil }
 
+    /// Creating `name` failed since the last audit.
+    func hasFailed(_ name: String) -> Bool { failed.contains(name) }
+
     /// Member `uid` needs the role `name` (a cut role name no role of the cache has) created.
     mutating func need(_ name: String, by uid: Snowflake) -> Need {
         if failed.contains(name) { return .failed }
