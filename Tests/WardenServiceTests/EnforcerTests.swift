@@ -265,6 +265,7 @@ struct Harness {
         let status = await h.enforcer.status()
         #expect(status.observed.count == 1)
         #expect(status.observed.first?.userID == 42)
+        #expect(status.observed.first?.name == "m10", "the member by the name Discord shows")
         #expect(status.observed.first?.change.contains("Alpha") == true)
         #expect(status.observed.first?.change.contains("create roles \"Charlie\"") == true)
     }
@@ -532,7 +533,8 @@ struct Harness {
         await h.writer.setMember(edited)
         await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: edited)))
         await h.settled()
-        #expect(await h.enforcer.status().skipped == [SkippedMember(userID: nil, discordUID: 10, reason: "unlinked_member")])
+        #expect(await h.enforcer.status().skipped == [SkippedMember(userID: nil, discordUID: 10, name: "m10", reason: "unlinked_member")],
+                "listed with the name Discord shows")
         #expect(await h.writer.writes.isEmpty, "report never writes")
 
         // The role is taken away again: no longer listed.

@@ -379,6 +379,7 @@ public final class WardenDaemon: Service, Sendable {
         let cache = await parts.enforcer.withGuild { guild in
             DaemonStatus.Cache(roles: guild.roleCount, members: guild.memberCount, complete: guild.isMemberCacheComplete,
                                botTop: guild.isBotRoleTop, botHighestRole: guild.botHighestRole?.id,
+                               botHighestRoleName: guild.botHighestRole?.name,
                                missingPermissions: guild.missingBotPermissions())
         }
         let enforcement = await parts.enforcer.status()
@@ -406,6 +407,7 @@ public struct DaemonStatus: Sendable {
         public var complete: Bool
         public var botTop: Bool
         public var botHighestRole: Snowflake?
+        public var botHighestRoleName: String?
         public var missingPermissions: [String]
     }
 
