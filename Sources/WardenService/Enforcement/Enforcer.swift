@@ -56,11 +56,14 @@ public struct EnforcerHooks: Sendable {
     public var correction: @Sendable (EnforcementCause, Duration?) -> Void
     /// A REST refusal that stops all work (401 token invalid).
     public var fatal: @Sendable (DiscordRESTError) -> Void
+    /// A member write (roles, nickname, kick) failed after its retries.
+    public var writeFailed: @Sendable () -> Void
 
     public init(alert: @escaping @Sendable (AlertKind, String, AlertCondition?) -> Void = { _, _, _ in },
                 correction: @escaping @Sendable (EnforcementCause, Duration?) -> Void = { _, _ in },
-                fatal: @escaping @Sendable (DiscordRESTError) -> Void = { _ in }) {
-        self.alert = alert; self.correction = correction; self.fatal = fatal
+                fatal: @escaping @Sendable (DiscordRESTError) -> Void = { _ in },
+                writeFailed: @escaping @Sendable () -> Void = {}) {
+        self.alert = alert; self.correction = correction; self.fatal = fatal; self.writeFailed = writeFailed
     }
 }
 
@@ -864,6 +867,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             observed[uid] = change; skipped[uid] = nil; failed[uid] = nil
         case .failed(let reason):
             failed[uid] = reason; skipped[uid] = nil
+            hooks.writeFailed()
         case .inSync, .written, .absent:
             skipped[uid] = nil; observed[uid] = nil; failed[uid] = nil
         }
@@ -907,6 +911,9 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         savingRecords = false
         resumeIdleWaiters()
     }
+
+    /// Linked users whose Discord account is known (`warden_linked_users`).
+    public var linkedUserCount: Int { users.userOfUID.count }
 
     /// What `/api/status` shows of enforcement.
     public func status() -> EnforcementStatus {
