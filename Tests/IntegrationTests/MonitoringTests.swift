@@ -121,6 +121,7 @@ import Yams
                 let metrics = try await live.scrape()
                 return metrics.value("warden_cache_complete") == 1 && metrics.value("warden_linked_users") == 1
                     && (metrics.value("warden_correction_latency_seconds_count") ?? 0) >= 1
+                    && metrics.value("warden_gateway_heartbeat_latency_seconds") != nil
             }
             let metrics = try await live.scrape()
             #expect(metrics.value("warden_alert_open", ["kind": "missing_permissions", "severity": "critical"]) == 0,
