@@ -100,12 +100,8 @@ public struct AdminClientConfiguration: Sendable {
                 }
                 origin = urlSetting.variable ?? urlSetting.key
             } else if given("listen") || !given("public_url") {
-                baseURL = reader.value(section, "listen", default: ListenAddress(host: "127.0.0.1", port: 8080)) { setting in
-                    guard let listen = ListenAddress(try Convert.string(setting)) else {
-                        throw Failure("must be host:port, such as 127.0.0.1:8080 or [::1]:8080")
-                    }
-                    return listen
-                }.map(Self.url(reaching:))
+                baseURL = reader.value(section, "listen", default: ListenAddress(host: "127.0.0.1", port: 8080), Convert.listenAddress)
+                    .map(Self.url(reaching:))
                 origin = "http.listen"
             } else {
                 baseURL = reader.value(section, "public_url", required: true) { setting in
