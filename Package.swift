@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Tests only: reads deploy/monitoring's Prometheus rules (YAML) to check their metric names.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C system libraries: a module map and a small shim header each, nothing else.
@@ -124,6 +126,7 @@ let package = Package(
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "WardenServiceTests", dependencies: [
             "WardenService", "DiscordModels", "GuildState", "AuthStore", "RoleSync", "WardenConfig", "DiscordREST",

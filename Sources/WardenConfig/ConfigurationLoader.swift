@@ -209,12 +209,7 @@ struct ConfigurationReader {
 
     mutating func readHTTP(_ table: [String: ConfigJSON]) -> WardenConfiguration.HTTP? {
         let s = Section(name: "http", table: table)
-        let listen = value(s, "listen", default: ListenAddress(host: "127.0.0.1", port: 8080)) { setting in
-            guard let address = ListenAddress(try Convert.string(setting)) else {
-                throw Failure("must be host:port, such as 127.0.0.1:8080 or [::1]:8080")
-            }
-            return address
-        }
+        let listen = value(s, "listen", default: ListenAddress(host: "127.0.0.1", port: 8080), Convert.listenAddress)
         let publicURL = value(s, "public_url", default: nil as ConfigURL?) { setting in
             try Convert.nullable(setting) { setting in
                 let url = try Convert.url(setting, schemes: ["https", "http"], trimTrailingSlash: true)
@@ -489,6 +484,14 @@ enum Convert {
         guard let value = Int(literal), value <= Int(Int32.max) else { throw Failure("must be \(expectation) no larger than \(Int32.max)") }
         guard value >= minimum else { throw Failure("must be \(expectation)") }
         return value
+    }
+
+    /// `host:port` (`[::1]:8080` for IPv6).
+    static func listenAddress(_ setting: Setting) throws(Failure) -> ListenAddress {
+        guard let address = ListenAddress(try string(setting)) else {
+            throw Failure("must be host:port, such as 127.0.0.1:8080 or [::1]:8080")
+        }
+        return address
     }
 
     /// A Discord id: a decimal string or a non-negative integer.

@@ -87,7 +87,7 @@ public final class AlertCenter<C: Clock>: Sendable where C.Duration == Duration 
                 webhook.yield(notice)
             }
         }
-        metrics?.openAlerts(open.count)
+        metrics?.openAlerts(open)
     }
 }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import WardenConfig
 
-/// `warden link-url USER_ID [--config FILE]`: asks the running daemon for an Auth user's activation
+/// `warden link-url USER_ID [--url URL] [--config FILE]`: asks the running daemon for an Auth user's activation
 /// link (`POST /api/users/{id}/discord/activation-link`) and prints it, then its expiry.
 struct LinkURLCommand: WardenSubcommand {
     static let configuration = CommandConfiguration(
@@ -13,16 +13,14 @@ struct LinkURLCommand: WardenSubcommand {
     @Argument(help: ArgumentHelp("The Auth user's id.", valueName: "user-id"))
     var userID: Int64
 
-    @Option(name: .long, help: ArgumentHelp("The configuration file (default: $WARDEN_CONFIG, then ./config.json).", valueName: "file"))
-    var config: String?
+    @OptionGroup var daemon: DaemonOptions
 
     func validate() throws {
         guard userID > 0 else { throw ValidationError("USER_ID must be a positive Auth user id") }
     }
 
     func execute(in context: CommandContext) async -> Int32 {
-        guard let configuration = context.loadConfiguration(explicit: config) else { return ExitStatus.badConfiguration }
-        return await context.withAdminAPI(configuration) { api throws(AdminAPIError) in
+        await context.withAdminAPI(daemon) { api throws(AdminAPIError) in
             let answer: AdminAPIClient.Answer
             do throws(AdminAPIError) {
                 answer = try await api.send(.post, "/api/users/\(userID)/discord/activation-link")

@@ -100,6 +100,7 @@ public final class WardenDaemon: Service, Sendable {
         let discord = configuration.discord
         let store = try AuthStore(path: configuration.store.path)
         let metrics = self.metrics
+        metrics.startingValues()
         let rest = DiscordRESTClient(
             configuration: DiscordRESTConfiguration(
                 botToken: discord.botToken, apiBaseURL: discord.apiBaseURL.absoluteString, version: WardenVersion.current,
@@ -127,7 +128,8 @@ public final class WardenDaemon: Service, Sendable {
                     metrics.correction(cause: cause.rawValue)
                     if let latency { metrics.correctionLatency(latency) }
                 },
-                fatal: { [weak self] _ in self?.fail(.authFailed, "Discord answered 401: the bot token is invalid; requests stopped") }),
+                fatal: { [weak self] _ in self?.fail(.authFailed, "Discord answered 401: the bot token is invalid; requests stopped") },
+                writeFailed: { metrics.memberWriteFailed() }),
             logger: Logger(label: "warden.enforcer"))
         try await enforcer.load()
 
@@ -330,8 +332,10 @@ public final class WardenDaemon: Service, Sendable {
             parts.alerts.observe(.rateLimitDanger, RateLimitDanger.condition(standing))
             if standing.tokenInvalid { fail(.authFailed, "Discord answered 401: the bot token is invalid; requests stopped") }
 
-            let (members, roles) = await parts.enforcer.withGuild { ($0.memberCount, $0.roleCount) }
+            let (members, roles, complete) = await parts.enforcer.withGuild { ($0.memberCount, $0.roleCount, $0.isMemberCacheComplete) }
             metrics.cache(members: members, roles: roles)
+            metrics.cacheComplete(complete)
+            metrics.linkedUsers(await parts.enforcer.linkedUserCount)
             if let latency = await parts.gateway.status.latency { metrics.heartbeatLatency(latency) }
         }
     }
@@ -370,6 +374,7 @@ public final class WardenDaemon: Service, Sendable {
         let cache = await parts.enforcer.withGuild { guild in
             DaemonStatus.Cache(roles: guild.roleCount, members: guild.memberCount, complete: guild.isMemberCacheComplete,
                                botTop: guild.isBotRoleTop, botHighestRole: guild.botHighestRole?.id,
+                               botHighestRoleName: guild.botHighestRole?.name,
                                missingPermissions: guild.missingBotPermissions())
         }
         let enforcement = await parts.enforcer.status()
@@ -397,6 +402,7 @@ public struct DaemonStatus: Sendable {
         public var complete: Bool
         public var botTop: Bool
         public var botHighestRole: Snowflake?
+        public var botHighestRoleName: String?
         public var missingPermissions: [String]
     }
 

@@ -61,11 +61,14 @@ public struct EnforcerHooks: Sendable {
     public var correction: @Sendable (EnforcementCause, Duration?) -> Void
     /// A REST refusal that stops all work (401 token invalid).
     public var fatal: @Sendable (DiscordRESTError) -> Void
+    /// A member write (roles, nickname, kick) failed after its retries.
+    public var writeFailed: @Sendable () -> Void
 
     public init(alert: @escaping @Sendable (AlertKind, String, AlertCondition?) -> Void = { _, _, _ in },
                 correction: @escaping @Sendable (EnforcementCause, Duration?) -> Void = { _, _ in },
-                fatal: @escaping @Sendable (DiscordRESTError) -> Void = { _ in }) {
-        self.alert = alert; self.correction = correction; self.fatal = fatal
+                fatal: @escaping @Sendable (DiscordRESTError) -> Void = { _ in },
+                writeFailed: @escaping @Sendable () -> Void = {}) {
+        self.alert = alert; self.correction = correction; self.fatal = fatal; self.writeFailed = writeFailed
     }
 }
 
@@ -83,16 +86,20 @@ public struct AuditReport: Sendable, Hashable {
 public struct SkippedMember: Sendable, Hashable, Codable {
     public var userID: Int64?
     public var discordUID: Snowflake
+    /// What Discord shows for the member (nick, global name, username); nil when it is not in the cache.
+    public var name: String?
     public var reason: String
-    enum CodingKeys: String, CodingKey { case userID = "user_id", discordUID = "discord_uid", reason }
+    enum CodingKeys: String, CodingKey { case userID = "user_id", discordUID = "discord_uid", name, reason }
 }
 
 /// A planned change in observe-only mode, as status shows it.
 public struct ObservedChange: Sendable, Hashable, Codable {
     public var userID: Int64?
     public var discordUID: Snowflake
+    /// What Discord shows for the member; nil when it is not in the cache.
+    public var name: String?
     public var change: String
-    enum CodingKeys: String, CodingKey { case userID = "user_id", discordUID = "discord_uid", change }
+    enum CodingKeys: String, CodingKey { case userID = "user_id", discordUID = "discord_uid", name, change }
 }
 
 /// Enforcement (SPEC 1.2–1.5): owns the live guild cache (applied from gateway dispatches by the daemon's
@@ -942,6 +949,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             observed[uid] = change; skipped[uid] = nil; failed[uid] = nil
         case .failed(let reason):
             failed[uid] = reason; skipped[uid] = nil
+            hooks.writeFailed()
         case .inSync, .written, .absent:
             skipped[uid] = nil; observed[uid] = nil; failed[uid] = nil
         }
@@ -986,16 +994,24 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         resumeIdleWaiters()
     }
 
+    /// Linked users whose Discord account is known (`warden_linked_users`).
+    public var linkedUserCount: Int { users.userOfUID.count }
+
     /// What `/api/status` shows of enforcement.
     public func status() -> EnforcementStatus {
         EnforcementStatus(
             linkedUsers: users.userOfUID.count,
             pendingWrites: pendingWrites,
-            skipped: skipped.map { SkippedMember(userID: users.userOfUID[$0.key], discordUID: $0.key, reason: $0.value) }
-                + reportedUnlinked.map { SkippedMember(userID: nil, discordUID: $0, reason: "unlinked_member") },
-            observed: observed.map { ObservedChange(userID: users.userOfUID[$0.key], discordUID: $0.key, change: $0.value) },
-            failed: failed.map { SkippedMember(userID: users.userOfUID[$0.key], discordUID: $0.key, reason: $0.value) })
+            skipped: skipped.map { SkippedMember(userID: users.userOfUID[$0.key], discordUID: $0.key, name: displayName($0.key), reason: $0.value) }
+                + reportedUnlinked.map { SkippedMember(userID: nil, discordUID: $0, name: displayName($0), reason: "unlinked_member") },
+            observed: observed.map {
+                ObservedChange(userID: users.userOfUID[$0.key], discordUID: $0.key, name: displayName($0.key), change: $0.value)
+            },
+            failed: failed.map { SkippedMember(userID: users.userOfUID[$0.key], discordUID: $0.key, name: displayName($0.key), reason: $0.value) })
     }
+
+    /// What Discord shows for a cached member (nick, global name, username).
+    private func displayName(_ uid: Snowflake) -> String? { guild.member(uid)?.displayName }
 
     // MARK: - Derived state
 

@@ -446,12 +446,15 @@ import Testing
             #expect((status["cache"] as? [String: Any])?["complete"] as? Bool == true)
             let bot = status["bot"] as? [String: Any]
             #expect(bot?["highest_role"] as? String == "555")
+            #expect(bot?["highest_role_name"] as? String == "Warden")
             #expect(bot?["missing_permissions"] as? [String] == [])
             let skipped = status["skipped"] as? [[String: Any]]
             #expect(skipped?.first?["reason"] as? String == "owner")
             #expect(skipped?.first?["discord_uid"] as? String == "900")
+            #expect(skipped?.first?["name"] as? String == "Guild Owner", "the member's name is added to the contract's fields")
             let observed = status["observed"] as? [[String: Any]]
             #expect(observed?.first?["user_id"] is NSNull)
+            #expect(observed?.first?["name"] is NSNull, "a member not in the cache has a null name")
             #expect(observed?.first?["change"] as? String == "remove role Pilots")
 
             let alerts = try await client.execute(uri: "/api/alerts", method: .get, headers: HTTPHarness.auth).object

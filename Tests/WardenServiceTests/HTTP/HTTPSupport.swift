@@ -29,9 +29,9 @@ actor FakeBackend: AdminBackend {
     var statusValue = AdminStatus(
         gateway: .init(state: .connected, session: true, latencyMS: 42, lastEventAt: Date(timeIntervalSince1970: 1_800_000_000)),
         cache: .init(roles: 12, members: 3400, complete: true),
-        bot: .init(top: true, highestRole: 555, missingPermissions: []),
+        bot: .init(top: true, highestRole: 555, highestRoleName: "Warden", missingPermissions: []),
         linkedUsers: 2, pendingWrites: 1,
-        skipped: [.init(userID: 9, discordUID: 900, reason: "owner")],
+        skipped: [.init(userID: 9, discordUID: 900, name: "Guild Owner", reason: "owner")],
         observed: [.init(userID: nil, discordUID: 901, change: "remove role Pilots")])
     var alertsValue = AlertsSnapshot()
     var plan = JoinPlan(roles: [301, 302], nick: "[WYE] Bruce Wayne")
