@@ -89,7 +89,7 @@ extension FakeDiscord {
 
     /// Holds a request to a gathered route until the gathering is full (`gatherRequests`).
     private func gather(_ request: RecordedRequest) async {
-        guard let route = FakeREST.route(of: request) else { return }
+        guard let route = FakeREST.route(of: request), state.withLock({ $0.faults.gatherings[route] != nil }) else { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             state.withLock { state in
                 guard !state.stopped, var gathering = state.faults.gatherings[route] else {
