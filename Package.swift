@@ -121,6 +121,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState", "CZlib",
             "WardenService", "WardenConfig", "AuthStore", "WardenDemo",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

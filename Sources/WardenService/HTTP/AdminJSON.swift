@@ -270,3 +270,34 @@ struct TaskRequestBody: Decodable {
     var userID: Int64?
     enum CodingKeys: String, CodingKey { case userID = "user_id" }
 }
+
+/// The optional body of `POST /api/users/{id}/discord/activation-link`: `{"ttl": seconds, "guild_id": id}`.
+/// An unknown key is refused, naming it (a misspelt `"tll"` must not silently give the default).
+struct ActivationLinkRequest: Decodable {
+    var ttl: Int?
+    var guildID: Snowflake?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case ttl, guildID = "guild_id" }
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        // Read as a number first: Foundation reports 1.5 read as an integer without naming the key.
+        if let seconds = try container.decodeIfPresent(Double.self, forKey: .ttl) {
+            guard let whole = Int(exactly: seconds) else {
+                throw DecodingError.dataCorruptedError(forKey: .ttl, in: container, debugDescription: "not a whole number")
+            }
+            ttl = whole
+        }
+        guildID = try container.decodeIfPresent(Snowflake.self, forKey: .guildID)
+    }
+
+    static func decode(_ body: [UInt8]) throws(AdminAPIError) -> ActivationLinkRequest {
+        let keys = try AdminJSON.decode([String: JSONValue].self, from: body, what: "body").keys
+        if let unknown = keys.sorted().first(where: { CodingKeys(rawValue: $0) == nil }) {
+            throw .badRequest("\(unknown): unknown key; the body takes \(CodingKeys.allCases.map(\.rawValue).joined(separator: " and "))")
+        }
+        return try AdminJSON.decode(ActivationLinkRequest.self, from: body, what: "body")
+    }
+}

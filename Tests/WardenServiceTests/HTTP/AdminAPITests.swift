@@ -371,7 +371,7 @@ import Testing
         }
     }
 
-    @Test func anActivationLinkIsUnderThePublicURLBoundToTheUserAndValidForADay() async throws {
+    @Test func anActivationLinkIsUnderThePublicURLBoundToTheUserAndValidFifteenMinutes() async throws {
         let harness = try HTTPHarness()
         try await harness.addUser(42)
         try await harness.test { client in
@@ -382,9 +382,10 @@ import Testing
             let token = try #require(URLComponents(string: url)?.queryItems?.first { $0.name == "token" }?.value)
             let verified = try harness.signer.verify(token, purpose: .activation, now: Int64(HTTPHarness.start.timeIntervalSince1970))
             #expect(verified.userID == 42)
-            #expect(verified.expiresAt == Int64(HTTPHarness.start.timeIntervalSince1970) + 24 * 3600)
+            #expect(verified.expiresAt == Int64(HTTPHarness.start.timeIntervalSince1970) + 900)
+            #expect(verified.generation == 0)
             let expires = (response.object["expires_at"] as? String).flatMap { ISO8601DateFormatter().date(from: $0) }
-            #expect(expires == HTTPHarness.start.addingTimeInterval(24 * 3600))
+            #expect(expires == HTTPHarness.start.addingTimeInterval(900))
         }
     }
 

@@ -176,8 +176,11 @@ struct HTTPHarness {
     let clock = TestBox(HTTPHarness.start)
     let logLines = TestBox<[String]>([])
     let signer = TokenSigner(secret: HTTPHarness.appSecret)
+    /// The cookie the browser holds (`name=value`), set by opening an activation link.
+    let browser = TestBox<String?>(nil)
     var syncNames = true
     var successURL: String?
+    var trustedProxies = IPAddressRange.loopback
 
     init(store: AuthStore? = nil, discord: FakeDiscord = FakeDiscord()) throws {
         let store = try store ?? AuthStore.inMemory()
@@ -194,7 +197,8 @@ struct HTTPHarness {
                 callbackURL: try ConfigURL(Self.callbackURL, schemes: schemes), guildID: Self.guildID, syncNames: syncNames)
             let http = WardenConfiguration.HTTP(
                 listen: ListenAddress(host: "127.0.0.1", port: 0), publicURL: try ConfigURL(Self.publicURL, schemes: schemes),
-                adminToken: Secret(Self.adminToken), successURL: try successURL.map { try ConfigURL($0, schemes: schemes) })
+                adminToken: Secret(Self.adminToken), successURL: try successURL.map { try ConfigURL($0, schemes: schemes) },
+                trustedProxies: trustedProxies)
             return WardenConfiguration(discord: discord, http: http)
         }
     }
@@ -211,6 +215,11 @@ struct HTTPHarness {
     /// Runs `body` against the router, in process.
     func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         try await server().application().test(.router, body)
+    }
+
+    /// Runs `body` against the server listening on a loopback port (real sockets: the peer is 127.0.0.1).
+    func testLive(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await server().application().test(.live, body)
     }
 
     func advance(seconds: TimeInterval) { clock.withLock { $0 = $0.addingTimeInterval(seconds) } }
