@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "warden", targets: ["warden"]),
         .executable(name: "warden-bench", targets: ["warden-bench"]),
+        .executable(name: "warden-fake", targets: ["warden-fake"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Tests only: reads deploy/monitoring's Prometheus rules (YAML) to check their metric names.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C system libraries: a module map and a small shim header each, nothing else.
@@ -89,6 +92,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // DiscordFake as its own process with a JSON control endpoint, for tests in other languages
+        // (the Alliance Auth app's end-to-end test). docs/discord-fake.md, "warden-fake".
+        .executableTarget(name: "warden-fake", dependencies: [
+            "DiscordFake", "DiscordModels",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         .testTarget(name: "CLibrariesTests", dependencies: ["CLibWebSockets", "CCurl", "CZlib"]),
         .testTarget(name: "DiscordModelsTests", dependencies: ["DiscordModels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WardenConfigTests", dependencies: ["WardenConfig"]),
@@ -104,11 +116,13 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState", "CZlib",
             "WardenService", "WardenConfig", "AuthStore", "WardenDemo",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "WardenServiceTests", dependencies: [
             "WardenService", "DiscordModels", "GuildState", "AuthStore", "RoleSync", "WardenConfig", "DiscordREST",

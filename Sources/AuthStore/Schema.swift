@@ -113,6 +113,29 @@ enum Schema {
                 CREATE INDEX oauth_state_by_expiry ON oauth_state (expires_at);
                 """)
         }
+        migrator.registerMigration("v2: link reservations and link generations") { db in
+            try db.execute(sql: """
+                -- A linking callback's hold on its (user, Discord account) pair, from before it sends anything to
+                -- Discord until it stores the link or gives up (SPEC 1.9). The keys make a second account for the
+                -- user, or a second user for the account, impossible while one is held; `holders` counts the
+                -- callbacks holding the very same pair. A row past `expires_at` is from a crashed attempt: ignored
+                -- and pruned.
+                CREATE TABLE link_reservation (
+                    user_id INTEGER PRIMARY KEY REFERENCES auth_user(id) ON DELETE CASCADE,
+                    uid INTEGER NOT NULL UNIQUE,
+                    holders INTEGER NOT NULL CHECK (holders > 0),
+                    expires_at INTEGER NOT NULL
+                );
+
+                -- Per Auth user: bumped by every link completed through an activation link. Activation links carry
+                -- the generation they were issued at, so one is dead once a link completed. No foreign key: the
+                -- count must never go back, not even when Auth deletes and re-creates a user id.
+                CREATE TABLE link_generation (
+                    user_id INTEGER PRIMARY KEY,
+                    generation INTEGER NOT NULL CHECK (generation >= 0)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }()
 }

@@ -17,6 +17,14 @@ extension FakeDiscord {
         public init(kind: Kind, retryAfter: Duration) { self.kind = kind; self.retryAfter = retryAfter }
     }
 
+    /// How the fake refuses a token exchange (`refuseOAuthTokenRequests`).
+    public enum OAuthTokenRefusal: Sendable, Equatable {
+        /// A JSON 429 with `"global": true` and `retry_after`.
+        case globalRateLimit(retryAfter: Duration)
+        /// Cloudflare's HTML 429 with `Retry-After` (a ban).
+        case cloudflareBan(retryAfter: Duration)
+    }
+
     // MARK: Gateway faults
 
     /// Drops every gateway connection without a close frame (a network failure). Sessions stay resumable.
@@ -161,6 +169,20 @@ extension FakeDiscord {
     /// Queues forced 429s, answered in order by the next requests they apply to.
     public func forceRateLimit(_ limit: ForcedRateLimit, count: Int = 1) {
         state.withLock { $0.faults.forcedRateLimits.append(contentsOf: Array(repeating: limit, count: count)) }
+    }
+
+    /// The next `count` requests to `/oauth2/token` get `refusal` instead of a token; nothing else is
+    /// refused. (On Discord a ban covers every request from the address; here it shows what a refusal
+    /// of the OAuth requests alone does to a client.)
+    public func refuseOAuthTokenRequests(_ refusal: OAuthTokenRefusal, count: Int = 1) {
+        state.withLock { $0.faults.oauthTokenRefusals.append(contentsOf: Array(repeating: refusal, count: count)) }
+    }
+
+    /// A barrier for concurrent clients: the next `count` requests to `route` are held until all `count`
+    /// have arrived, then answered together, so what the clients do next interleaves. `stop()` releases
+    /// a gathering that never fills.
+    public func gatherRequests(to route: FakeRoute, count: Int) {
+        state.withLock { $0.faults.gatherings[route] = RequestGathering(size: max(1, count)) }
     }
 
     /// Forgets the rate-limit windows, the invalid-request count and any ban.

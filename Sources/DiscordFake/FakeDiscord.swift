@@ -89,6 +89,8 @@ public final class FakeDiscord: Sendable {
             for gate in state.chunkGates { gate.resume() }
             state.chunkGates = []
             state.faults.holdChunksFrom = nil
+            for gathering in state.faults.gatherings.values { gathering.waiting.forEach { $0.resume() } }
+            state.faults.gatherings = [:]
             defer { state.observers = [:] }
             return Array(state.observers.values)
         }

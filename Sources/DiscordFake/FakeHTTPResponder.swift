@@ -44,6 +44,7 @@ struct FakeHTTPResponder: HTTPResponder {
 extension FakeDiscord {
     /// The fake's answer to a recorded request (faults first, then OAuth consent or the REST API).
     func answer(_ request: RecordedRequest) async -> FakeHTTPResponse {
+        await gather(request)
         enum Fault { case fail(Int), hang(Duration) }
         let fault: Fault? = state.withLock { state in
             guard request.path.hasPrefix("/api/") else { return nil }
@@ -84,6 +85,26 @@ extension FakeDiscord {
             }
         }
         return response
+    }
+
+    /// Holds a request to a gathered route until the gathering is full (`gatherRequests`).
+    private func gather(_ request: RecordedRequest) async {
+        guard let route = FakeREST.route(of: request), state.withLock({ $0.faults.gatherings[route] != nil }) else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            state.withLock { state in
+                guard !state.stopped, var gathering = state.faults.gatherings[route] else {
+                    continuation.resume()
+                    return
+                }
+                gathering.waiting.append(continuation)
+                if gathering.waiting.count >= gathering.size {
+                    state.faults.gatherings[route] = nil
+                    gathering.waiting.forEach { $0.resume() }
+                } else {
+                    state.faults.gatherings[route] = gathering
+                }
+            }
+        }
     }
 
     /// Waits `duration` or until `stop()`, whichever comes first.

@@ -55,7 +55,19 @@ struct FakeREST {
            request.header("transfer-encoding") == nil {
             return .html(411, title: "Length Required")
         }
-        if match.route == .oauthToken { return FakeOAuth(request: request).token(&state) }
+        if match.route == .oauthToken {
+            if !state.faults.oauthTokenRefusals.isEmpty {
+                switch state.faults.oauthTokenRefusals.removeFirst() {
+                case .globalRateLimit(let retryAfter):
+                    return Self.tooManyRequests(retryAfter: retryAfter.fakeSeconds, global: true, scope: "global")
+                case .cloudflareBan(let retryAfter):
+                    var banned = FakeHTTPResponse.html(429, title: "Too Many Requests")
+                    banned.headers.append(("Retry-After", String(Int(retryAfter.fakeSeconds.rounded(.up)))))
+                    return banned
+                }
+            }
+            return FakeOAuth(request: request).token(&state)
+        }
 
         // Authentication.
         let authorization = request.header("authorization") ?? ""
@@ -93,6 +105,14 @@ struct FakeREST {
     }
 
     // MARK: Routing
+
+    /// The route of an API request, or nil for anything else.
+    static func route(of request: RecordedRequest) -> FakeRoute? {
+        let prefix = "/api/v10/"
+        guard request.path.hasPrefix(prefix) else { return nil }
+        let parts = request.path.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        return match(method: request.method, parts: parts)?.route
+    }
 
     static func match(method: String, parts: [String]) -> Match? {
         switch (method, parts.count) {

@@ -45,6 +45,16 @@ struct FakeFaults: Sendable {
     var forcedRateLimits: [FakeDiscord.ForcedRateLimit] = []
     /// Chunks of a full member request from this index on wait for `releaseMemberChunks()`.
     var holdChunksFrom: Int?
+    /// `gatherRequests`: requests to these routes wait until the gathering is full.
+    var gatherings: [FakeRoute: RequestGathering] = [:]
+    /// `refuseOAuthTokenRequests`: answers for the next token exchanges, in order.
+    var oauthTokenRefusals: [FakeDiscord.OAuthTokenRefusal] = []
+}
+
+/// Requests to one route held until `size` of them have arrived (`FakeDiscord.gatherRequests`).
+struct RequestGathering: Sendable {
+    var size: Int
+    var waiting: [CheckedContinuation<Void, Never>] = []
 }
 
 /// A fixed-window bucket keyed per guild.

@@ -24,15 +24,19 @@ public struct DiscordRESTConfiguration: Sendable {
     public var maxRateLimitWait: Duration
     /// Requests per second across all routes.
     public var globalRateLimit: Int
+    /// The longest an OAuth request (a user's browser waits on it) waits for its rate limit before giving
+    /// up with `DiscordRESTError.rateLimited`.
+    public var maxOAuthRateLimitWait: Duration
 
     public init(botToken: Secret, apiBaseURL: String = defaultAPIBaseURL, version: String = "0.1.0",
                 maxRetries: Int = 3, retryPause: Duration = .seconds(60), maxRateLimitRetries: Int = 5,
                 requestTimeout: Duration = .seconds(30), maxRateLimitWait: Duration = .seconds(60),
-                globalRateLimit: Int = 50) {
+                globalRateLimit: Int = 50, maxOAuthRateLimitWait: Duration = .seconds(15)) {
         self.botToken = botToken; self.apiBaseURL = apiBaseURL; self.version = version
         self.maxRetries = maxRetries; self.retryPause = retryPause; self.maxRateLimitRetries = maxRateLimitRetries
         self.requestTimeout = requestTimeout; self.maxRateLimitWait = maxRateLimitWait
         self.globalRateLimit = globalRateLimit
+        self.maxOAuthRateLimitWait = maxOAuthRateLimitWait
     }
 
     /// `DiscordBot (https://github.com/warden-bot/warden, VERSION)`.
@@ -43,13 +47,22 @@ public struct DiscordRESTConfiguration: Sendable {
 /// passes it through the `RateLimiter`, sends it on an `HTTPTransport`, retries what is transient and
 /// turns error answers into `DiscordRESTError`.
 ///
+/// Two limiters (SPEC 1.9): requests with the bot token go through `rateLimiter`; OAuth requests (the
+/// code exchange, anything with a user's Bearer token) through `oauthRateLimiter`. A 429, a global 429
+/// or a Cloudflare ban on OAuth requests holds back linking only and never the bot's writes, nor does
+/// it count toward the bot's invalid requests. Adding a member (`PUT /guilds/{g}/members/{u}`) carries
+/// the bot token: it is a bot request.
+///
 /// Retries (SPEC 1.8): a network error, timeout or 5xx is retried `maxRetries` times, `retryPause`
 /// apart (on the injected clock), unless the request is not idempotent; a 429 is retried after
 /// Discord's `retry_after` (the limiter holds the bucket until then) up to `maxRateLimitRetries` times;
 /// a 4xx is returned at once. A 401 on the bot token stops all later requests.
 public final class DiscordRESTClient: DiscordREST {
     public let configuration: DiscordRESTConfiguration
+    /// The bot's limiter: every request made with the bot token.
     public let rateLimiter: RateLimiter
+    /// The OAuth limiter: requests made with a user's token or none (the code exchange).
+    public let oauthRateLimiter: RateLimiter
     private let transport: any HTTPTransport
     private let clock: ElapsedClock
     private let observer: (any RESTObserver)?
@@ -64,6 +77,8 @@ public final class DiscordRESTClient: DiscordREST {
         self.clock = ElapsedClock(clock)
         self.rateLimiter = RateLimiter(clock: clock, globalLimit: configuration.globalRateLimit,
                                        maxWait: configuration.maxRateLimitWait)
+        self.oauthRateLimiter = RateLimiter(clock: clock, globalLimit: configuration.globalRateLimit,
+                                            maxWait: configuration.maxOAuthRateLimitWait)
         self.observer = observer
         self.logger = logger
         var base = configuration.apiBaseURL
@@ -85,6 +100,7 @@ public final class DiscordRESTClient: DiscordREST {
         let route = request.route.key
         let botAuthorized: Bool
         if case .bot = request.authorization { botAuthorized = true } else { botAuthorized = false }
+        let rateLimiter = botAuthorized ? self.rateLimiter : oauthRateLimiter
         var transientFailures = 0
         var rateLimitRetries = 0
         var attempt = 0
@@ -101,6 +117,7 @@ public final class DiscordRESTClient: DiscordREST {
                 case .tokenInvalid: throw DiscordRESTError.tokenInvalid
                 case .cloudflareBan(let rest): throw DiscordRESTError.cloudflareBan(retryAfter: rest)
                 case .wouldWait(let wait): throw DiscordRESTError.rateLimited(retryAfter: wait, global: false)
+                case .writesPaused(let count): throw DiscordRESTError.writesPaused(invalidRequests: count)
                 }
             }
             let sent = clock.now()

@@ -144,7 +144,21 @@ struct ConfigurationReader {
         let alerts = brokenSections.contains("alerts") ? nil : readAlerts(sections["alerts"] ?? [:])
         let log = brokenSections.contains("log") ? nil : readLog(sections["log"] ?? [:])
         guard let discord, let store, let http, let alerts, let log else { return nil }
+        // Only a public_url given: the default (`http://<listen>`) serves local setups, whose callback is local too.
+        switch sections["http"]?["public_url"] {
+        case nil, .null?: break
+        default: checkCallbackOrigin(callbackURL: discord.callbackURL, publicURL: http.publicURL)
+        }
         return WardenConfiguration(discord: discord, store: store, http: http, alerts: alerts, log: log)
+    }
+
+    /// SPEC 1.9: the cookie `/discord/activate` sets must reach the callback, so the activation link
+    /// (under `http.public_url`) and `discord.callback_url` must share scheme and host.
+    mutating func checkCallbackOrigin(callbackURL: ConfigURL, publicURL: ConfigURL) {
+        guard callbackURL.scheme != publicURL.scheme || callbackURL.host.lowercased() != publicURL.host.lowercased() else { return }
+        issue("http.public_url", "must have the same scheme and host as discord.callback_url (the cookie set by the activation "
+              + "link must reach the callback): http.public_url is \(publicURL.scheme)://\(publicURL.host), "
+              + "discord.callback_url is \(callbackURL.scheme)://\(callbackURL.host)")
     }
 
     mutating func readDiscord(_ table: [String: ConfigJSON]) -> WardenConfiguration.Discord? {
@@ -209,12 +223,7 @@ struct ConfigurationReader {
 
     mutating func readHTTP(_ table: [String: ConfigJSON]) -> WardenConfiguration.HTTP? {
         let s = Section(name: "http", table: table)
-        let listen = value(s, "listen", default: ListenAddress(host: "127.0.0.1", port: 8080)) { setting in
-            guard let address = ListenAddress(try Convert.string(setting)) else {
-                throw Failure("must be host:port, such as 127.0.0.1:8080 or [::1]:8080")
-            }
-            return address
-        }
+        let listen = value(s, "listen", default: ListenAddress(host: "127.0.0.1", port: 8080), Convert.listenAddress)
         let publicURL = value(s, "public_url", default: nil as ConfigURL?) { setting in
             try Convert.nullable(setting) { setting in
                 let url = try Convert.url(setting, schemes: ["https", "http"], trimTrailingSlash: true)
@@ -224,8 +233,48 @@ struct ConfigurationReader {
         }
         let adminToken = secret(s, "admin_token")
         let successURL = value(s, "success_url", default: nil as ConfigURL?) { try Convert.nullable($0) { try Convert.url($0, schemes: ["https", "http"]) } }
-        guard let listen, let publicURL, let adminToken, let successURL else { return nil }
-        return WardenConfiguration.HTTP(listen: listen, publicURL: publicURL, adminToken: adminToken, successURL: successURL)
+        let activationLinkTTL = value(s, "activation_link_ttl", default: 900) {
+            try Convert.integer($0, minimum: 1, maximum: WardenConfiguration.HTTP.maximumActivationLinkTTL)
+        }
+        let trustedProxies = readTrustedProxies(s)
+        guard let listen, let publicURL, let adminToken, let successURL, let activationLinkTTL, let trustedProxies else { return nil }
+        return WardenConfiguration.HTTP(listen: listen, publicURL: publicURL, adminToken: adminToken, successURL: successURL,
+                                        activationLinkTTL: activationLinkTTL, trustedProxies: trustedProxies)
+    }
+
+    /// `http.trusted_proxies`: an array of addresses or CIDR ranges (IPv4 or IPv6); each bad entry is an
+    /// issue naming its index. From the environment, a JSON array too.
+    mutating func readTrustedProxies(_ section: Section) -> [IPAddressRange]? {
+        guard let found = setting(section, "trusted_proxies") else { return IPAddressRange.loopback }
+        guard let setting = found else { return nil }
+        let entries: [ConfigJSON]
+        switch setting.content {
+        case .json(.null):
+            return IPAddressRange.loopback
+        case .json(.array(let items)):
+            entries = items
+        case .json(let other):
+            issue(setting.key, "expected an array of addresses or CIDR ranges (such as [\"10.0.0.0/8\", \"::1\"]), got \(other.kindName)")
+            return nil
+        case .text(let text):
+            guard case .array(let items)? = try? ConfigJSON.parse(Array(text.utf8)) else {
+                issue(setting.key, variable: setting.variable, "expected a JSON array of addresses or CIDR ranges")
+                return nil
+            }
+            entries = items
+        }
+        var ranges: [IPAddressRange] = []
+        var valid = true
+        for (index, entry) in entries.enumerated() {
+            guard case .string(let text) = entry, let range = IPAddressRange(text) else {
+                issue("\(setting.key)[\(index)]", variable: setting.variable,
+                      "expected an IPv4 or IPv6 address or a CIDR range (such as 10.0.0.0/8 or 2001:db8::/32)")
+                valid = false
+                continue
+            }
+            ranges.append(range)
+        }
+        return valid ? ranges : nil
     }
 
     mutating func readAlerts(_ table: [String: ConfigJSON]) -> WardenConfiguration.Alerts? {
@@ -475,6 +524,13 @@ enum Convert {
     }
 
     /// A non-negative whole number (counts and seconds), at least `minimum`.
+    /// A whole number in `minimum...maximum`.
+    static func integer(_ setting: Setting, minimum: Int, maximum: Int) throws(Failure) -> Int {
+        let value = try integer(setting, minimum: minimum)
+        guard value <= maximum else { throw Failure("must be a whole number from \(minimum) to \(maximum)") }
+        return value
+    }
+
     static func integer(_ setting: Setting, minimum: Int) throws(Failure) -> Int {
         let literal: String
         switch setting.content {
@@ -489,6 +545,14 @@ enum Convert {
         guard let value = Int(literal), value <= Int(Int32.max) else { throw Failure("must be \(expectation) no larger than \(Int32.max)") }
         guard value >= minimum else { throw Failure("must be \(expectation)") }
         return value
+    }
+
+    /// `host:port` (`[::1]:8080` for IPv6).
+    static func listenAddress(_ setting: Setting) throws(Failure) -> ListenAddress {
+        guard let address = ListenAddress(try string(setting)) else {
+            throw Failure("must be host:port, such as 127.0.0.1:8080 or [::1]:8080")
+        }
+        return address
     }
 
     /// A Discord id: a decimal string or a non-negative integer.

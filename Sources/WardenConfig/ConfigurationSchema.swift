@@ -51,6 +51,8 @@ public enum ConfigurationSchema {
             key("http", "admin_token", "WARDEN_ADMIN_TOKEN"),
             key("http", "admin_token_file", "WARDEN_ADMIN_TOKEN_FILE"),
             key("http", "success_url"),
+            key("http", "activation_link_ttl"),
+            key("http", "trusted_proxies"),
             key("alerts", "webhook_url"),
             key("alerts", "repeat_after"),
             key("alerts", "gateway_down_after"),

@@ -100,13 +100,23 @@ public struct WardenConfiguration: Sendable {
         public var adminToken: Secret
         /// Where the OAuth callback sends the browser after a successful link; nil: a plain result page.
         public var successURL: ConfigURL?
+        /// Seconds an activation link stays valid unless its request says otherwise (SPEC 1.9).
+        public var activationLinkTTL: Int
+        /// Proxies whose `X-Forwarded-For` names the client (for the callback throttle); others' is ignored.
+        public var trustedProxies: [IPAddressRange]
+
+        /// The longest an activation link may live: 7 days.
+        public static let maximumActivationLinkTTL = 604_800
 
         public init(listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8080), publicURL: ConfigURL? = nil,
-                    adminToken: Secret, successURL: ConfigURL? = nil) {
+                    adminToken: Secret, successURL: ConfigURL? = nil, activationLinkTTL: Int = 900,
+                    trustedProxies: [IPAddressRange] = IPAddressRange.loopback) {
             self.listen = listen
             self.publicURL = publicURL ?? ConfigURL(derivedFrom: listen)
             self.adminToken = adminToken
             self.successURL = successURL
+            self.activationLinkTTL = activationLinkTTL
+            self.trustedProxies = trustedProxies
         }
     }
 

@@ -120,7 +120,7 @@ struct DemoScript: Sendable {
               let link = json["url"] as? String else {
             throw DemoFailure("POST /api/users/\(newcomer.id)/discord/activation-link answered \(issued.status)")
         }
-        say("   Auth: POST /api/users/\(newcomer.id)/discord/activation-link → 200 (a signed link, valid 24 h)")
+        say("   Auth: POST /api/users/\(newcomer.id)/discord/activation-link → 200 (a signed link, valid 15 minutes, once)")
 
         // The user opens it: Warden sends them to Discord's consent page.
         let activate = try await DemoHTTP.send(.get, link)
@@ -128,14 +128,16 @@ struct DemoScript: Sendable {
               authorize.hasPrefix(discord.authorizeURL) else {
             throw DemoFailure("GET /discord/activate answered \(activate.status), not a redirect to Discord's authorize page")
         }
-        say("   \(newcomer.username): GET /discord/activate → \(activate.status) to Discord's authorize page")
+        // The browser keeps the cookie Warden set: the callback accepts the state only with it.
+        let cookie = activate.headers["Set-Cookie"].map { String($0.prefix { $0 != ";" }) }
+        say("   \(newcomer.username): GET /discord/activate → \(activate.status) to Discord's authorize page (and a cookie)")
 
         // They approve; Discord sends them back to Warden's callback with a code.
         guard let callback = discord.consent(toAuthorizeURL: authorize), callback.hasPrefix(stage.adminURL) else {
             throw DemoFailure("the fake's consent page refused the authorize URL")
         }
         say("   \(newcomer.username) approves: Discord redirects to Warden's callback with a code")
-        let done = try await DemoHTTP.send(.get, callback)
+        let done = try await DemoHTTP.send(.get, callback, headers: cookie.map { ["Cookie": $0] } ?? [:])
         guard done.status == 200 || done.status == 302 || done.status == 303 else {
             throw DemoFailure("the OAuth callback answered \(done.status): \(String(decoding: done.body.prefix(200), as: UTF8.self))")
         }

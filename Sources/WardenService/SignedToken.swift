@@ -3,8 +3,8 @@ import Foundation
 
 /// A short signed token for links Warden hands out: the activation link of one Auth user and the OAuth
 /// `state`. Format: `base64url(payload) "." base64url(HMAC-SHA256(payload))`, payload =
-/// `purpose|user id|expiry (unix seconds)|nonce`. The key is derived from the app secret with HKDF, one
-/// key per purpose, so a token of one kind can never pass as the other.
+/// `purpose|user id|expiry (unix seconds)|nonce|link generation|link|browser`. The key is derived from
+/// the app secret with HKDF, one key per purpose, so a token of one kind can never pass as the other.
 public struct SignedToken: Hashable, Sendable {
     public enum Purpose: String, Sendable {
         case activation
@@ -15,9 +15,18 @@ public struct SignedToken: Hashable, Sendable {
     public var userID: Int64
     public var expiresAt: Int64
     public var nonce: String
+    /// The user's link generation when the activation link was issued (a state carries its link's):
+    /// the link is dead once the store's generation moved on (SPEC 1.9).
+    public var generation: Int64
+    /// A state only: the nonce of the activation link it came from (callbacks are throttled per link).
+    public var link: String
+    /// A state only: the hash of the cookie `/discord/activate` set in the browser that asked for it.
+    public var browser: String
 
-    public init(purpose: Purpose, userID: Int64, expiresAt: Int64, nonce: String = SignedToken.randomNonce()) {
+    public init(purpose: Purpose, userID: Int64, expiresAt: Int64, nonce: String = SignedToken.randomNonce(),
+                generation: Int64 = 0, link: String = "", browser: String = "") {
         self.purpose = purpose; self.userID = userID; self.expiresAt = expiresAt; self.nonce = nonce
+        self.generation = generation; self.link = link; self.browser = browser
     }
 
     public static func randomNonce() -> String {
@@ -65,7 +74,10 @@ public struct TokenSigner: Sendable {
     }
 
     public func sign(_ token: SignedToken) -> String {
-        let payload = Array("\(token.purpose.rawValue)|\(token.userID)|\(token.expiresAt)|\(token.nonce)".utf8)
+        let fields = [token.purpose.rawValue, String(token.userID), String(token.expiresAt), token.nonce,
+                      String(token.generation), token.link, token.browser]
+        precondition(fields.allSatisfy { !$0.contains("|") }, "token fields never hold the separator")
+        let payload = Array(fields.joined(separator: "|").utf8)
         let mac = HMAC<SHA256>.authenticationCode(for: payload, using: key(token.purpose))
         return Base64URL.encode(payload) + "." + Base64URL.encode(Array(mac))
     }
@@ -78,8 +90,8 @@ public struct TokenSigner: Sendable {
             throw .malformed
         }
         let fields = String(decoding: payload, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
-        guard fields.count == 4, let claimed = SignedToken.Purpose(rawValue: String(fields[0])),
-              let userID = Int64(fields[1]), let expiresAt = Int64(fields[2]) else {
+        guard fields.count == 7, let claimed = SignedToken.Purpose(rawValue: String(fields[0])),
+              let userID = Int64(fields[1]), let expiresAt = Int64(fields[2]), let generation = Int64(fields[4]) else {
             throw .malformed
         }
         guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key(claimed)) else {
@@ -87,7 +99,8 @@ public struct TokenSigner: Sendable {
         }
         guard claimed == purpose else { throw .wrongPurpose }
         guard now < expiresAt else { throw .expired }
-        return SignedToken(purpose: claimed, userID: userID, expiresAt: expiresAt, nonce: String(fields[3]))
+        return SignedToken(purpose: claimed, userID: userID, expiresAt: expiresAt, nonce: String(fields[3]),
+                           generation: generation, link: String(fields[5]), browser: String(fields[6]))
     }
 }
 

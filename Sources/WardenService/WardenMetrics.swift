@@ -61,8 +61,9 @@ public final class WardenMetrics: Sendable {
         Timer(label: "warden_rest_ratelimit_wait_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
     }
 
-    public func invalidRequests(lastTenMinutes count: Int) {
+    public func invalidRequests(lastTenMinutes count: Int, writesPaused: Bool = false) {
         Gauge(label: "warden_rest_invalid_requests_10m", factory: factory).record(count)
+        Gauge(label: "warden_rest_writes_paused", factory: factory).record(writesPaused ? 1 : 0)
     }
 
     /// `cause`: `manual_edit`, `auth_change`, `audit`, `link`, `task`.
@@ -77,6 +78,40 @@ public final class WardenMetrics: Sendable {
 
     public func openAlerts(_ count: Int) {
         Gauge(label: "warden_alerts_open", factory: factory).record(count)
+    }
+
+    /// `warden_alerts_open`, and `warden_alert_open{kind, severity}` for every kind: how many alerts of
+    /// that kind are open (0 when none), so a rule or panel can tell them apart.
+    public func openAlerts(_ open: [Alert]) {
+        openAlerts(open.count)
+        for kind in AlertKind.allCases {
+            Gauge(label: "warden_alert_open", dimensions: [("kind", kind.rawValue), ("severity", kind.severity.rawValue)],
+                  factory: factory).record(open.count { $0.kind == kind })
+        }
+    }
+
+    /// Whether every member chunk of the last member request arrived (1) or the cache is still filling (0).
+    public func cacheComplete(_ complete: Bool) {
+        Gauge(label: "warden_cache_complete", factory: factory).record(complete ? 1 : 0)
+    }
+
+    /// A member write (roles, nickname, kick) that failed after its retries; the member waits for the next audit.
+    public func memberWriteFailed() {
+        Counter(label: "warden_member_write_failures_total", factory: factory).increment()
+    }
+
+    /// Gives the families a first value when the daemon starts, so the first scrape has them all: a rule
+    /// or panel finds 0 rather than nothing, and `rate()`/`increase()` see a counter's first increment.
+    public func startingValues() {
+        openAlerts([])
+        cacheComplete(false)
+        cache(members: 0, roles: 0)
+        invalidRequests(lastTenMinutes: 0)
+        linkedUsers(0)
+        _ = Counter(label: "warden_member_write_failures_total", factory: factory)
+        for cause in EnforcementCause.allCases {
+            _ = Counter(label: "warden_corrections_total", dimensions: [("cause", cause.rawValue)], factory: factory)
+        }
     }
 
     /// One request answered by Warden's HTTP server. `route` is the route template (`/api/users/{id}`), or

@@ -6,31 +6,20 @@ import WardenConfig
 /// Talks to the running daemon's admin API (SPEC 3.3) for the client-side subcommands. Every request
 /// carries `Authorization: Bearer <admin_token>`; the token never appears in an error or output.
 struct AdminAPIClient {
-    /// `http://host:port`, no trailing slash.
+    /// `http(s)://host[:port][/prefix]`, no trailing slash.
     let baseURL: String
-    /// The `http.listen` address as configured, for messages.
-    let listen: ListenAddress
+    /// Where the address came from (`--url`, `WARDEN_URL`, `http.listen`, `http.public_url`), for messages.
+    let addressOrigin: String
     private let adminToken: Secret
     private let transport: any HTTPTransport
     private let timeout: Duration
 
-    init(listen: ListenAddress, adminToken: Secret, transport: any HTTPTransport, timeout: Duration = .seconds(30)) {
-        self.listen = listen
-        self.baseURL = Self.baseURL(for: listen)
-        self.adminToken = adminToken
+    init(_ daemon: AdminClientConfiguration, transport: any HTTPTransport, timeout: Duration = .seconds(30)) {
+        self.baseURL = daemon.baseURL.absoluteString
+        self.addressOrigin = daemon.addressOrigin
+        self.adminToken = daemon.adminToken
         self.transport = transport
         self.timeout = timeout
-    }
-
-    /// The daemon listens on `http.listen`; a wildcard address (`0.0.0.0`, `::`) is reached on loopback.
-    static func baseURL(for listen: ListenAddress) -> String {
-        let host: String = switch listen.host {
-        case "0.0.0.0", "": "127.0.0.1"
-        case "::", "::0": "[::1]"
-        case let host where host.contains(":"): "[\(host)]"
-        case let host: host
-        }
-        return "http://\(host):\(listen.port)"
     }
 
     /// An answer of the admin API: its status and body.
@@ -52,9 +41,9 @@ struct AdminAPIClient {
         do {
             response = try await transport.send(request)
         } catch let error as HTTPTransportError {
-            throw .unreachable(baseURL: baseURL, listen: listen.description, reason: Self.reason(error))
+            throw .unreachable(baseURL: baseURL, origin: addressOrigin, reason: Self.reason(error))
         } catch {
-            throw .unreachable(baseURL: baseURL, listen: listen.description, reason: "interrupted")
+            throw .unreachable(baseURL: baseURL, origin: addressOrigin, reason: "interrupted")
         }
         let answer = Answer(status: response.status, body: response.body)
         switch response.status {
@@ -87,7 +76,7 @@ struct AdminAPIClient {
 /// the admin token.
 enum AdminAPIError: Error, Equatable, CustomStringConvertible {
     /// No HTTP answer: connection refused, timeout.
-    case unreachable(baseURL: String, listen: String, reason: String)
+    case unreachable(baseURL: String, origin: String, reason: String)
     /// 401: the daemon did not accept the admin token.
     case unauthorized
     /// Any other non-2xx status, with the server's error text when it gave one.
@@ -97,10 +86,10 @@ enum AdminAPIError: Error, Equatable, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case let .unreachable(baseURL, listen, reason):
-            "cannot reach the Warden daemon at \(baseURL) (\(reason)); is `warden run` running? (http.listen = \(listen))"
+        case let .unreachable(baseURL, origin, reason):
+            "cannot reach the Warden daemon at \(baseURL) (\(reason)); is `warden run` running? (address from \(origin))"
         case .unauthorized:
-            "the daemon refused the admin token (401): check http.admin_token (or admin_token_file, WARDEN_ADMIN_TOKEN) matches the running daemon's"
+            "the daemon refused the admin token (401): check that WARDEN_ADMIN_TOKEN, WARDEN_ADMIN_TOKEN_FILE or the configuration's http.admin_token(_file) holds the running daemon's"
         case let .refused(status, message?):
             "the daemon answered \(status): \(message)"
         case let .refused(status, nil):

@@ -3,7 +3,7 @@ import WardenService
 import DiscordModels
 import WardenConfig
 
-/// `warden call TASK [USER_ID] [--config FILE] [--no-follow]`: enqueues a task on the running daemon
+/// `warden call TASK [USER_ID] [--url URL] [--config FILE] [--no-follow]`: enqueues a task on the running daemon
 /// (`POST /api/tasks/{TASK}`) and follows it (`GET /api/tasks/{id}`) to its end: a progress bar on a
 /// terminal, a plain line per change otherwise. Exit 0 when the task is done, 1 when it failed.
 struct CallCommand: WardenSubcommand {
@@ -24,8 +24,7 @@ struct CallCommand: WardenSubcommand {
     @Argument(help: ArgumentHelp("The Auth user's id, for per-user tasks.", valueName: "user-id"))
     var userID: Int64?
 
-    @Option(name: .long, help: ArgumentHelp("The configuration file (default: $WARDEN_CONFIG, then ./config.json).", valueName: "file"))
-    var config: String?
+    @OptionGroup var daemon: DaemonOptions
 
     @Flag(name: .long, help: "Print the task's id once it is queued and do not wait for it.")
     var noFollow = false
@@ -43,8 +42,7 @@ struct CallCommand: WardenSubcommand {
     }
 
     func execute(in context: CommandContext) async -> Int32 {
-        guard let configuration = context.loadConfiguration(explicit: config) else { return ExitStatus.badConfiguration }
-        return await context.withAdminAPI(configuration) { api throws(AdminAPIError) in
+        await context.withAdminAPI(daemon) { api throws(AdminAPIError) in
             let body = userID.map { #"{"user_id":\#($0)}"# } ?? "{}"
             let queued = try await api.send(.post, "/api/tasks/\(task)", body: Array(body.utf8))
             guard let id = JSONText.plain(queued.json?["id"]), !id.isEmpty,
@@ -116,14 +114,17 @@ struct TaskRunReport: Equatable {
     var counts: String { "\(done)/\(total) checked, \(written) written, \(skipped) skipped, \(failed) failed" }
 }
 
-/// Shows a followed task: a bar redrawn in place on a terminal; otherwise a line when the state
-/// changes, and at most one every 5 seconds while only the counts move.
+/// Shows a followed task: on a terminal a bar redrawn in place (``TaskProgressLine``), ending with a
+/// newline; otherwise a line when the state changes, and at most one every 5 seconds while only the
+/// counts move.
 struct TaskProgressDisplay {
     let taskID: String
     let name: String
     let context: CommandContext
     private var last: TaskRunReport?
     private var lastLineAt: ContinuousClock.Instant?
+    /// The task began running after this: the last poll that found it queued, else when it was queued.
+    private var startedAfter = ContinuousClock.now
     private var barShown = false
 
     init(taskID: String, name: String, context: CommandContext) {
@@ -131,15 +132,16 @@ struct TaskProgressDisplay {
     }
 
     mutating func show(_ run: TaskRunReport) {
+        let now = ContinuousClock.now
         defer { last = run }
+        if run.state == "queued" { startedAfter = now }
         let finished = run.state == "done" || run.state == "failed"
         if context.standardOutputIsTerminal {
-            if !finished || barShown {
-                context.redrawLine(Self.bar(run))
-                barShown = true
-            }
+            let elapsed = run.state == "queued" ? nil : startedAfter.duration(to: now)
+            context.redrawLine(TaskProgressLine.line(run, elapsed: elapsed, columns: context.terminalColumns()))
+            barShown = true
             if finished {
-                if barShown { context.standardOutput("") }
+                context.standardOutput("")
                 finish(run)
             }
             return
@@ -148,7 +150,6 @@ struct TaskProgressDisplay {
             finish(run)
             return
         }
-        let now = ContinuousClock.now
         let stateChanged = last?.state != run.state
         let due = lastLineAt.map { now - $0 >= .seconds(5) } ?? true
         if stateChanged || (run != last && due) {
@@ -169,15 +170,53 @@ struct TaskProgressDisplay {
             context.standardError("warden: task \(taskID) \(name) failed" + (run.error.map { ": \($0)" } ?? "") + " (\(run.counts))")
         }
     }
+}
 
-    /// `[##########----------]  50%  500/1000  written 3  skipped 1  failed 0  running`
-    static func bar(_ run: TaskRunReport, width: Int = 30) -> String {
+/// The progress bar's line: a pure function of the task's counts, how long it has been running and
+/// the terminal's width.
+///
+/// `[############------------------]  40%  400/1000  written 2  skipped 1  failed 0  200/s  ETA 0:03`
+///
+/// The rate is users checked per second since the task started running, the ETA what remains at that
+/// rate (`--:--` while unknown). A queued task says `queued`; a finished one how long it took (`in 0:05`).
+enum TaskProgressLine {
+    /// - Parameters:
+    ///   - elapsed: how long the task has been running; nil while it is queued.
+    ///   - columns: the terminal's width (nil: 80). The bar is 30 characters, narrower (down to 5) on a
+    ///     terminal under 103 columns; its width depends on the terminal only, so it does not jump as the
+    ///     numbers grow. A line that still does not fit is cut, never wrapped.
+    static func line(_ run: TaskRunReport, elapsed: Duration?, columns: Int? = nil) -> String {
         let fraction = run.total > 0 ? min(1, Double(run.done) / Double(run.total)) : (run.state == "done" ? 1 : 0)
+        let percent = String(Int((fraction * 100).rounded(.down))).leftPadded(to: 3)
+        let seconds = elapsed.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
+        let rate: Double? = seconds.flatMap { $0 > 0 && run.done > 0 ? Double(run.done) / $0 : nil }
+        let rateText = (rate.map(Self.rateText) ?? "-") + "/s"
+        let timing: String = switch (run.state, seconds, rate) {
+        case ("queued", _, _), (_, nil, _): "queued"
+        case ("done", let seconds?, _), ("failed", let seconds?, _): "\(rateText)  in \(clock(seconds))"
+        case (_, _, let rate?): "\(rateText)  ETA \(clock(Double(max(0, run.total - run.done)) / rate))"
+        default: "\(rateText)  ETA --:--"
+        }
+        let rest = " \(percent)%  \(run.done)/\(run.total)  written \(run.written)  skipped \(run.skipped)  failed \(run.failed)  \(timing)"
+        let room = (columns.flatMap { $0 > 0 ? $0 : nil } ?? 80) - 1
+        let width = min(30, max(5, room - 72))
         let filled = Int((fraction * Double(width)).rounded(.down))
-        let percent = Int((fraction * 100).rounded(.down))
-        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let percentText = String(percent).leftPadded(to: 3)
-        return "[\(bar)] \(percentText)%  \(run.done)/\(run.total)  written \(run.written)  skipped \(run.skipped)  failed \(run.failed)  \(run.state)"
+        let line = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]" + rest
+        return line.count > room ? String(line.prefix(max(room, 0))) : line
+    }
+
+    /// `0:07`, `12:34`, `1:02:03`.
+    static func clock(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds < 360_000 else { return "--:--" }
+        let total = Int(seconds.rounded(.up))
+        let (hours, minutes, secs) = (total / 3600, total / 60 % 60, total % 60)
+        let two = { (value: Int) in value < 10 ? "0\(value)" : "\(value)" }
+        return hours > 0 ? "\(hours):\(two(minutes)):\(two(secs))" : "\(minutes):\(two(secs))"
+    }
+
+    /// `2.5`, `200`.
+    static func rateText(_ rate: Double) -> String {
+        rate < 10 ? String(Double((rate * 10).rounded()) / 10) : String(Int(rate.rounded()))
     }
 }
 

@@ -2,7 +2,7 @@ import ArgumentParser
 import DiscordModels
 import WardenConfig
 
-/// `warden status [--config FILE] [--json]`: the running daemon's `GET /api/status`, as a readable
+/// `warden status [--url URL] [--config FILE] [--json]`: the running daemon's `GET /api/status`, as a readable
 /// summary or, with `--json`, the JSON as the daemon sent it.
 struct StatusCommand: WardenSubcommand {
     static let configuration = CommandConfiguration(
@@ -10,15 +10,13 @@ struct StatusCommand: WardenSubcommand {
         abstract: "Show the running daemon's status: gateway, cache, bot standing, users, alerts."
     )
 
-    @Option(name: .long, help: ArgumentHelp("The configuration file (default: $WARDEN_CONFIG, then ./config.json).", valueName: "file"))
-    var config: String?
+    @OptionGroup var daemon: DaemonOptions
 
     @Flag(name: .long, help: "Print the daemon's JSON as it sent it.")
     var json = false
 
     func execute(in context: CommandContext) async -> Int32 {
-        guard let configuration = context.loadConfiguration(explicit: config) else { return ExitStatus.badConfiguration }
-        return await context.withAdminAPI(configuration) { api throws(AdminAPIError) in
+        await context.withAdminAPI(daemon) { api throws(AdminAPIError) in
             let answer = try await api.send(.get, "/api/status")
             if json {
                 context.standardOutput(String(decoding: answer.body, as: UTF8.self))
@@ -63,7 +61,9 @@ enum StatusSummary {
         case .bool(false)?: botFacts.append("NOT top: some role ranks above the bot's highest role")
         default: botFacts.append("standing ?")
         }
-        if let highest = JSONText.plain(bot?["highest_role"]) { botFacts.append("highest role \(highest)") }
+        if let highest = JSONText.plain(bot?["highest_role"]) {
+            botFacts.append("highest role " + named(JSONText.plain(bot?["highest_role_name"]), id: highest))
+        }
         if case .array(let missing)? = bot?["missing_permissions"] {
             let names = missing.compactMap { JSONText.plain($0) }
             botFacts.append(names.isEmpty ? "permissions complete" : "MISSING " + names.joined(separator: ", "))
@@ -88,25 +88,63 @@ enum StatusSummary {
         for alert in alerts {
             var line = "  " + text(alert["kind"])
             if let severity = JSONText.plain(alert["severity"]) { line += " [\(severity)]" }
-            if let message = JSONText.plain(alert["message"]) { line += ": \(message)" }
+            if let message = JSONText.plain(alert["message"]) { line += ": " + TerminalText.safe(message) }
             if let raised = JSONText.plain(alert["raised_at"]) { line += " (since \(raised))" }
             lines.append(line)
         }
         return lines
     }
 
-    private static func text(_ value: JSONValue?) -> String { JSONText.plain(value) ?? "?" }
+    private static func text(_ value: JSONValue?) -> String { JSONText.plain(value).map(TerminalText.safe) ?? "?" }
 
     private static func array(_ value: JSONValue?) -> [JSONValue] {
         if case .array(let items)? = value { return items }
         return []
     }
 
+    /// `user 7, "Bruce Wayne" (80351110224678912)`; without a name, `user 7, discord 80351110224678912`.
     private static func member(_ entry: JSONValue) -> String {
         var parts: [String] = []
-        if let user = JSONText.plain(entry["user_id"]) { parts.append("user \(user)") }
-        if let uid = JSONText.plain(entry["discord_uid"]) { parts.append("discord \(uid)") }
+        if let user = JSONText.plain(entry["user_id"]) { parts.append("user \(TerminalText.safe(user))") }
+        if let uid = JSONText.plain(entry["discord_uid"]) {
+            let name = JSONText.plain(entry["name"])
+            parts.append(name == nil ? "discord \(TerminalText.safe(uid))" : named(name, id: uid))
+        }
         return parts.isEmpty ? "?" : parts.joined(separator: ", ")
+    }
+
+    /// `"Fleet Commanders" (1174109840998432768)`, or the id alone when there is no name.
+    static func named(_ name: String?, id: String) -> String {
+        guard let name else { return TerminalText.safe(id) }
+        return "\(TerminalText.quoted(name)) (\(TerminalText.safe(id)))"
+    }
+}
+
+/// Text from Discord (role and member names, alert messages that quote them) made safe to print on a
+/// terminal: control and direction-changing characters are written as `\u{…}`, so a name cannot move
+/// the cursor, recolour the terminal or reorder the line.
+enum TerminalText {
+    /// The name in double quotes, its quotes and backslashes escaped.
+    static func quoted(_ text: String) -> String { "\"" + escaped(text, quotes: true) + "\"" }
+
+    /// The text with its control characters escaped.
+    static func safe(_ text: String) -> String { escaped(text, quotes: false) }
+
+    private static func escaped(_ text: String, quotes: Bool) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"" where quotes: out += "\\\""
+            case "\\" where quotes: out += "\\\\"
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+                || (0x200E...0x200F).contains(scalar.value) || (0x202A...0x202E).contains(scalar.value)
+                || (0x2066...0x2069).contains(scalar.value):
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }
 

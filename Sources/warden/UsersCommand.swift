@@ -12,7 +12,7 @@ struct UsersCommand: ParsableCommand {
     )
 }
 
-/// `warden users import FILE.json [--config FILE]`: sends an array of Auth records (SPEC 1.1) to the
+/// `warden users import FILE.json [--url URL] [--config FILE]`: sends an array of Auth records (SPEC 1.1) to the
 /// daemon in one `PUT /api/users` (one transaction) and prints `upserted N`.
 ///
 /// Exit 2 when the input is bad, whether found here (not readable, not JSON, not an array of objects
@@ -33,8 +33,7 @@ struct UsersImportCommand: WardenSubcommand {
     @Argument(help: ArgumentHelp("A JSON file holding an array of user records.", valueName: "file.json"))
     var file: String
 
-    @Option(name: .long, help: ArgumentHelp("The configuration file (default: $WARDEN_CONFIG, then ./config.json).", valueName: "file"))
-    var config: String?
+    @OptionGroup var daemon: DaemonOptions
 
     func execute(in context: CommandContext) async -> Int32 {
         let bytes: [UInt8]
@@ -51,8 +50,7 @@ struct UsersImportCommand: WardenSubcommand {
             context.standardError("warden: \(file): \(error.message)")
             return ExitStatus.badConfiguration
         }
-        guard let configuration = context.loadConfiguration(explicit: config) else { return ExitStatus.badConfiguration }
-        return await context.withAdminAPI(configuration, timeout: .seconds(300)) { api throws(AdminAPIError) in
+        return await context.withAdminAPI(daemon, timeout: .seconds(300)) { api throws(AdminAPIError) in
             let answer: AdminAPIClient.Answer
             do throws(AdminAPIError) {
                 // The bytes as read: integers (snowflakes) keep every digit.

@@ -21,6 +21,8 @@ struct CommandContext {
     var standardOutputIsTerminal: Bool = false
     /// Redraws the current terminal line (no newline); used only when `standardOutputIsTerminal`.
     var redrawLine: (String) -> Void = { _ in }
+    /// The terminal's width in columns, when known.
+    var terminalColumns: () -> Int? = { nil }
     /// The pause between two polls of a followed task; tests use zero.
     var pollInterval: Duration = .milliseconds(500)
 
@@ -31,7 +33,13 @@ struct CommandContext {
             standardOutput: { StandardOutput.write($0 + "\n") },
             standardError: { StandardError.write($0) },
             standardOutputIsTerminal: isatty(STDOUT_FILENO) == 1,
-            redrawLine: { StandardOutput.write("\r\u{1B}[2K" + $0) })
+            redrawLine: { StandardOutput.write("\r\u{1B}[2K" + $0) },
+            terminalColumns: {
+                var size = winsize()
+                let status = withUnsafeMutablePointer(to: &size) { ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), $0) }
+                guard status == 0, size.ws_col > 0 else { return nil }
+                return Int(size.ws_col)
+            })
     }
 }
 

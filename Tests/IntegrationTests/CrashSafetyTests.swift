@@ -40,7 +40,8 @@ import Testing
         let activate = try await loopbackHTTP(port: port, .get, activation.path + "?" + (activation.percentEncodedQuery ?? ""))
         guard activate.status == 302, let authorize = activate.location, let back = discord.consent(toAuthorizeURL: authorize),
               let callback = URLComponents(string: back) else { throw LinkFailed(step: "activate \(activate.status)") }
-        return try await loopbackHTTP(port: port, .get, callback.path + "?" + (callback.percentEncodedQuery ?? "")).status
+        return try await loopbackHTTP(port: port, .get, callback.path + "?" + (callback.percentEncodedQuery ?? ""),
+                                      cookie: activate.cookie).status
     }
 
     /// Starts a process and waits until its admin API listens.

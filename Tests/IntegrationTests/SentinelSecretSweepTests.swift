@@ -98,9 +98,10 @@ import Testing
         do {
             let client = try CurlHTTPTransport()
             @Sendable func send(_ method: HTTPMethod, _ url: String, token: String? = sentinels.adminToken,
-                                body: String? = nil) async throws -> HTTPResponse {
+                                body: String? = nil, cookie: String? = nil) async throws -> HTTPResponse {
                 var headers: HTTPHeaders = [:]
                 if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+                if let cookie { headers.add(name: "Cookie", value: cookie) }
                 if body != nil { headers.add(name: "Content-Type", value: "application/json") }
                 return try await client.send(HTTPRequest(method: method, url: url.hasPrefix("http") ? url : base + url,
                                                          headers: headers, body: body.map { Array($0.utf8) }, timeout: .seconds(60)))
@@ -139,12 +140,14 @@ import Testing
             let authorize = try #require(activate.headers["Location"])
             let callback = try #require(discord.consent(toAuthorizeURL: authorize))
             let code = try #require(URLComponents(string: callback)?.queryItems?.first { $0.name == "code" }?.value)
-            let linked = try await send(.get, callback, token: nil)
+            let cookie = activate.headers["Set-Cookie"].map { String($0.prefix { $0 != ";" }) }
+            let linked = try await send(.get, callback, token: nil, cookie: cookie)
             record("GET callback", linked)
             #expect(linked.status == 200, "\(String(decoding: linked.body, as: UTF8.self))")
             let accessToken = try #require(discord.requests.first { $0.path.hasSuffix("/users/@me") && $0.header("Authorization")?.hasPrefix("Bearer ") == true }?
                 .header("Authorization")?.dropFirst("Bearer ".count)).description
-            record("GET callback again (reused state)", try await send(.get, callback, token: nil))
+            record("GET callback again (reused state)", try await send(.get, callback, token: nil, cookie: cookie))
+            record("GET callback without the cookie", try await send(.get, callback, token: nil))
             record("GET callback without code", try await send(.get, "/discord/callback/", token: nil))
             record("GET callback, forged state", try await send(.get, "/discord/callback/?code=abc&state=forged.state", token: nil))
             record("GET callback, Discord error", try await send(.get, "/discord/callback/?error=access_denied", token: nil))

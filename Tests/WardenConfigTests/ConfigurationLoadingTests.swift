@@ -34,6 +34,8 @@ struct ConfigurationLoadingTests {
         #expect(config.http.publicURL.absoluteString == "http://127.0.0.1:8080")
         #expect(config.http.adminToken.revealed == sentinelAdmin)
         #expect(config.http.successURL == nil)
+        #expect(config.http.activationLinkTTL == 900)
+        #expect(config.http.trustedProxies.map(\.description) == ["127.0.0.0/8", "::1"])
         #expect(config.alerts.webhookURL == nil)
         #expect(config.alerts.repeatAfter == 3600)
         #expect(config.alerts.gatewayDownAfter == 120)
@@ -50,7 +52,7 @@ struct ConfigurationLoadingTests {
             "presence": "dnd", "name_formats": {"Member": "[{corp_ticker}] {character_name}"},
             "unlinked_members": "strip", "enforce": false, "fight_limit": 1, "audit_interval": 60
             """,
-            http: #""listen": "[::1]:9090", "public_url": "https://warden.example.com/", "success_url": "https://auth.example.com/services/""#,
+            http: #""listen": "[::1]:9090", "public_url": "https://auth.example.com/", "success_url": "https://auth.example.com/services/", "activation_link_ttl": 3600, "trusted_proxies": ["10.0.0.0/8", "fd00::/8"]"#,
             more: #""store": {"path": "/var/lib/warden/db.sqlite3"}, "alerts": {"webhook_url": "https://hooks.example.com/x", "repeat_after": 60, "gateway_down_after": 0}, "log": {"level": "debug", "format": "json"}"#))
         #expect(config.discord.syncNames && config.discord.disableRoleCreation)
         #expect(config.discord.apiBaseURL.absoluteString == "http://127.0.0.1:9000/api/v10", "trailing slash removed")
@@ -61,7 +63,9 @@ struct ConfigurationLoadingTests {
         #expect(!config.discord.enforce)
         #expect(config.discord.fightLimit == 1)
         #expect(config.http.listen == ListenAddress(host: "::1", port: 9090))
-        #expect(config.http.publicURL.absoluteString == "https://warden.example.com")
+        #expect(config.http.publicURL.absoluteString == "https://auth.example.com")
+        #expect(config.http.activationLinkTTL == 3600)
+        #expect(config.http.trustedProxies.map(\.description) == ["10.0.0.0/8", "fd00::/8"])
         #expect(config.http.successURL?.host == "auth.example.com")
         #expect(config.store.path == "/var/lib/warden/db.sqlite3")
         #expect(config.alerts.gatewayDownAfter == 0)

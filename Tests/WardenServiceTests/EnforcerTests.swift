@@ -11,7 +11,7 @@ import Testing
 
 /// A guild writer that records each write and, like Discord, echoes it back as a gateway event.
 actor RecordingWriter: GuildWriter {
-    enum Write: Equatable {
+    enum Write: Hashable {
         case add(user: Snowflake, role: Snowflake)
         case remove(user: Snowflake, role: Snowflake)
         case modify(user: Snowflake, roles: [Snowflake]?, nick: String?)
@@ -182,10 +182,13 @@ struct Harness {
     let store: AuthStore
     let clock: TestClock<Duration>
     let alerts: AlertLog
+    /// Writes that failed after their retries, as the `writeFailed` hook counted them.
+    let failedWrites: TestBox<Int>
 
     static func make(enforce: Bool = true, syncNames: Bool = false, fightLimit: Int = 5,
                      unlinkedMembers: UnlinkedMemberPolicy = .ignore, roleEchoesLate: Bool = false,
-                     failFirstWrite: DiscordRESTError? = nil, logLines: TestBox<[String]>? = nil, members: [GuildMember], users: [(AuthUser, Snowflake?)]) async throws -> Harness {
+                     failFirstWrite: DiscordRESTError? = nil, logLines: TestBox<[String]>? = nil,
+                     botPermissions: Permissions = .wardenRequired, members: [GuildMember], users: [(AuthUser, Snowflake?)]) async throws -> Harness {
         let store = try AuthStore.inMemory()
         for (user, uid) in users {
             _ = try await store.upsert(AuthUserImport(user: user, discordUID: uid))
@@ -193,11 +196,13 @@ struct Harness {
         let clock = TestClock<Duration>()
         let writer = RecordingWriter(guildID: Fixture.guildID)
         let alerts = AlertLog()
+        let failedWrites = TestBox(0)
         let configuration = EnforcerConfiguration(guildID: Fixture.guildID, enforce: enforce,
                                                   roleSync: RoleSyncConfig(syncNames: syncNames),
                                                   unlinkedMembers: unlinkedMembers, fightLimit: fightLimit)
         let enforcer = Enforcer(configuration: configuration, store: store, writer: writer, clock: clock,
-                                hooks: EnforcerHooks(alert: { alerts.record($0, $1, $2) }),
+                                hooks: EnforcerHooks(alert: { alerts.record($0, $1, $2) },
+                                                     writeFailed: { failedWrites.withLock { $0 += 1 } }),
                                 logger: logLines.map { lines in Logger(label: "test") { _ in RecordingLogHandler(lines: lines) } }
                                     ?? Logger(label: "warden.enforcer"))
         await writer.setEcho { dispatch in await enforcer.apply(dispatch) }
@@ -210,15 +215,17 @@ struct Harness {
         await enforcer.apply(.ready(Ready(user: User(id: Fixture.bot, username: "Warden", discriminator: "1234", bot: true),
                                           guilds: [UnavailableGuild(id: Fixture.guildID, unavailable: true)],
                                           sessionID: "s", resumeGatewayURL: "ws://127.0.0.1")))
+        var wardenRole = Fixture.wardenRole
+        wardenRole.permissions = botPermissions
         let guild = Guild(id: Fixture.guildID, name: "Test", ownerID: Fixture.owner,
-                          roles: [Fixture.everyone, Fixture.officers, Fixture.wardenRole, Fixture.member, Fixture.alpha,
+                          roles: [Fixture.everyone, Fixture.officers, wardenRole, Fixture.member, Fixture.alpha,
                                   Fixture.bravo, Fixture.booster],
                           members: [botMember], memberCount: members.count + 1)
         await enforcer.apply(.guildCreate(guild))
         await enforcer.beginMemberFill(nonce: "n")
         await enforcer.apply(.guildMembersChunk(GuildMembersChunk(guildID: Fixture.guildID, members: members + [botMember],
                                                                   chunkIndex: 0, chunkCount: 1, nonce: "n")))
-        return Harness(enforcer: enforcer, writer: writer, store: store, clock: clock, alerts: alerts)
+        return Harness(enforcer: enforcer, writer: writer, store: store, clock: clock, alerts: alerts, failedWrites: failedWrites)
     }
 
     /// Waits until the enforcer has nothing queued or in flight.
@@ -271,6 +278,7 @@ struct Harness {
         let status = await h.enforcer.status()
         #expect(status.observed.count == 1)
         #expect(status.observed.first?.userID == 42)
+        #expect(status.observed.first?.name == "m10", "the member by the name Discord shows")
         #expect(status.observed.first?.change.contains("Alpha") == true)
         #expect(status.observed.first?.change.contains("create roles \"Charlie\"") == true)
     }
@@ -462,6 +470,7 @@ struct Harness {
         #expect(await h.writer.writes.isEmpty)
         #expect(h.alerts.isOpen(.twoFactorRequired))
         #expect(await h.enforcer.status().failed.count == 1)
+        #expect(h.failedWrites.current == 1, "the failure is counted (warden_member_write_failures_total)")
 
         let report = await h.enforcer.audit(cause: .audit)
         #expect(report.wrong == 1)
@@ -561,7 +570,8 @@ struct Harness {
         await h.writer.setMember(edited)
         await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: edited)))
         await h.settled()
-        #expect(await h.enforcer.status().skipped == [SkippedMember(userID: nil, discordUID: 10, reason: "unlinked_member")])
+        #expect(await h.enforcer.status().skipped == [SkippedMember(userID: nil, discordUID: 10, name: "m10", reason: "unlinked_member")],
+                "listed with the name Discord shows")
         #expect(await h.writer.writes.isEmpty, "report never writes")
 
         // The role is taken away again: no longer listed.

@@ -19,14 +19,30 @@ import Testing
         let other = TokenSigner(secret: "another-secret")
         #expect(throws: SignedToken.Rejection.badSignature) { try other.verify(text, purpose: .oauthState, now: 1) }
 
-        // Claim another user with the original signature.
+        // Claim another user, another generation or another browser with the original signature.
         let parts = text.split(separator: ".")
-        let forgedPayload = Base64URL.encode(Array("state|8|600|\(Base64URL.decode(parts[0]).map { String(decoding: $0, as: UTF8.self) }!.split(separator: "|")[3])".utf8))
-        #expect(throws: SignedToken.Rejection.badSignature) { try signer.verify(forgedPayload + "." + parts[1], purpose: .oauthState, now: 1) }
+        let fields = String(decoding: Base64URL.decode(parts[0])!, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        #expect(fields.count == 7)
+        for (index, value) in [(1, "8"), (4, "1"), (6, "another-browser")] {
+            var forged = fields
+            forged[index] = value
+            let payload = Base64URL.encode(Array(forged.joined(separator: "|").utf8))
+            #expect(throws: SignedToken.Rejection.badSignature) { try signer.verify(payload + "." + parts[1], purpose: .oauthState, now: 1) }
+        }
+        // The payload of an older format (four fields) is not a token.
+        let old = Base64URL.encode(Array(fields.prefix(4).joined(separator: "|").utf8))
+        #expect(throws: SignedToken.Rejection.malformed) { try signer.verify(old + "." + parts[1], purpose: .oauthState, now: 1) }
 
         for junk in ["", ".", "abc", "a.b.c", "!!!.???", String(repeating: "a", count: 600) + ".b"] {
             #expect(throws: SignedToken.Rejection.malformed) { try signer.verify(junk, purpose: .oauthState, now: 1) }
         }
+    }
+
+    @Test func aStateCarriesItsGenerationLinkAndBrowser() throws {
+        let text = signer.sign(SignedToken(purpose: .oauthState, userID: 42, expiresAt: 600, generation: 3, link: "link-nonce", browser: "hash"))
+        let token = try signer.verify(text, purpose: .oauthState, now: 1)
+        #expect(token.generation == 3 && token.link == "link-nonce" && token.browser == "hash")
+        #expect(text.utf8.count < 512)
     }
 
     @Test func twoTokensForTheSameUserDiffer() {

@@ -63,5 +63,9 @@ struct CallArgumentTests {
         let call = await CommandRun(["call", "--help"])
         #expect(call.status == 0)
         #expect(call.output.contains("--no-follow"))
+        for command in [["call"], ["link-url"], ["users", "import"], ["status"]] {
+            let help = await CommandRun(command + ["--help"])
+            #expect(help.output.contains("--url <url>") && help.output.contains("--allow-insecure-url"), "\(command) takes the daemon's address")
+        }
     }
 }

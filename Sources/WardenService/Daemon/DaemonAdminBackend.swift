@@ -27,12 +27,14 @@ public struct DaemonAdminBackend: AdminBackend {
                            lastEventAt: status.lastEventAt),
             cache: .init(roles: status.cache.roles, members: status.cache.members, complete: status.cache.complete),
             bot: .init(top: status.cache.botTop, highestRole: status.cache.botHighestRole,
-                       missingPermissions: status.missingPermissions),
+                       highestRoleName: status.cache.botHighestRoleName, missingPermissions: status.missingPermissions),
             linkedUsers: enforcement.linkedUsers, pendingWrites: enforcement.pendingWrites,
             skipped: (enforcement.skipped + enforcement.failed).map {
-                AdminStatus.Skip(userID: $0.userID, discordUID: $0.discordUID, reason: $0.reason)
+                AdminStatus.Skip(userID: $0.userID, discordUID: $0.discordUID, name: $0.name, reason: $0.reason)
             },
-            observed: enforcement.observed.map { AdminStatus.Observation(userID: $0.userID, discordUID: $0.discordUID, change: $0.change) },
+            observed: enforcement.observed.map {
+                AdminStatus.Observation(userID: $0.userID, discordUID: $0.discordUID, name: $0.name, change: $0.change)
+            },
             alerts: status.alerts)
     }
 
@@ -84,7 +86,7 @@ public struct DaemonAdminBackend: AdminBackend {
         let planner = await parts.enforcer.withGuild { guild -> MemberPlanner? in
             guard let owner = guild.ownerID else { return nil }
             return MemberPlanner(roles: guild.roles, guildID: guildID, ownerID: owner, botHighestRole: guild.botHighestRole,
-                                 reservedGroupNames: reserved, config: config)
+                                 reservedGroupNames: reserved, config: config, botPermissions: guild.botPermissions)
         }
         guard let planner else { return JoinPlan(roles: []) }
         let plan = planner.plan(for: user, memberID: uid, roles: [Snowflake](), nick: nil)

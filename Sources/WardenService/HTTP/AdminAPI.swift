@@ -23,12 +23,12 @@ struct AdminAPI: Sendable {
     let linking: Linking
     let logger: Logger
 
-    func register(on api: RouterGroup<BasicRequestContext>) {
+    func register(on api: RouterGroup<WardenRequestContext>) {
         api.put("users/:id") { request, context in try await putUser(request, context) }
         api.put("users") { request, _ in try await putUsers(request) }
         api.get("users/:id") { _, context in try await getUser(context) }
         api.delete("users/:id") { _, context in try await deleteUser(context) }
-        api.post("users/:id/discord/activation-link") { _, context in try await activationLink(context) }
+        api.post("users/:id/discord/activation-link") { request, context in try await activationLink(request, context) }
         api.delete("users/:id/discord") { _, context in try await deactivate(context) }
         api.get("reserved-group-names") { _, _ in try await reservedNames() }
         api.put("reserved-group-names") { request, _ in try await putReservedNames(request) }
@@ -41,7 +41,7 @@ struct AdminAPI: Sendable {
 
     // MARK: - Users
 
-    private func putUser(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func putUser(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let id = try Self.userID(context)
         let body = try await Self.body(of: request, limit: Self.bodyLimit)
         guard !body.isEmpty else { throw AdminAPIError.badRequest("body: a user record (a JSON object) is required") }
@@ -67,26 +67,32 @@ struct AdminAPI: Sendable {
         return JSONResponse.make(json: ["upserted": results.count])
     }
 
-    private func getUser(_ context: BasicRequestContext) async throws -> Response {
+    private func getUser(_ context: WardenRequestContext) async throws -> Response {
         let id = try Self.userID(context)
         guard let overview = try await store.overview(userID: id) else { throw Self.unknownUser(id) }
         let pending = overview.link != nil ? await backend.enforcementPending(userID: id) : false
         return JSONResponse.make(json: UserOverviewJSON(overview: overview, pending: pending))
     }
 
-    private func deleteUser(_ context: BasicRequestContext) async throws -> Response {
+    private func deleteUser(_ context: WardenRequestContext) async throws -> Response {
         let id = try Self.userID(context)
         guard try await store.user(id: id) != nil else { throw Self.unknownUser(id) }
         try await backend.deleteUser(id: id)
         return JSONResponse.noContent()
     }
 
-    private func activationLink(_ context: BasicRequestContext) async throws -> Response {
+    /// The optional body `{"ttl": seconds, "guild_id": id}` (SPEC 1.9, 3.3).
+    private func activationLink(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let id = try Self.userID(context)
-        return JSONResponse.make(json: try await linking.activationLink(userID: id))
+        let body = try await Self.body(of: request, limit: Self.bodyLimit)
+        var options = ActivationLinkRequest()
+        if body.contains(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
+            options = try ActivationLinkRequest.decode(body)
+        }
+        return JSONResponse.make(json: try await linking.activationLink(userID: id, ttl: options.ttl, guildID: options.guildID))
     }
 
-    private func deactivate(_ context: BasicRequestContext) async throws -> Response {
+    private func deactivate(_ context: WardenRequestContext) async throws -> Response {
         let id = try Self.userID(context)
         guard try await store.user(id: id) != nil else { throw Self.unknownUser(id) }
         try await backend.deactivate(userID: id)
@@ -111,7 +117,7 @@ struct AdminAPI: Sendable {
 
     // MARK: - Tasks
 
-    private func postTask(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func postTask(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let name = context.parameters.get("task") ?? ""
         let body = try await Self.body(of: request, limit: Self.bodyLimit)
         var userID: Int64?
@@ -130,10 +136,10 @@ struct AdminAPI: Sendable {
         return JSONResponse.make(status: .accepted, json: ["id": id])
     }
 
-    private func getTask(_ context: BasicRequestContext) async throws -> Response {
-        guard let text = context.parameters.get("task"), let id = Int64(text), id > 0 else {
-            throw AdminAPIError.badRequest("id: a task run id is a positive integer")
-        }
+    private func getTask(_ context: WardenRequestContext) async throws -> Response {
+        let text = context.parameters.get("task") ?? ""
+        // An id that names nothing is 404, malformed or not (SPEC 3.3).
+        guard let id = Int64(text), id > 0 else { throw Self.unknownID("task run") }
         var run = await backend.taskRun(id: id)
         if run == nil { run = try await store.taskRun(id: id) }
         guard let run else { throw AdminAPIError.notFound("no task run with id \(id)") }
@@ -154,14 +160,20 @@ struct AdminAPI: Sendable {
 
     // MARK: - Helpers
 
-    static func userID(_ context: BasicRequestContext) throws(AdminAPIError) -> Int64 {
-        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
-            throw .badRequest("id: a user id is a positive integer")
-        }
+    /// The user id of the path. One that names nothing is 404 whether or not it is a number at all
+    /// (SPEC 3.3: `abc`, `0` and `-1` name no user, just as `999` does).
+    static func userID(_ context: WardenRequestContext) throws(AdminAPIError) -> Int64 {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = Int64(text), id > 0 else { throw unknownID("Auth user") }
         return id
     }
 
     static func unknownUser(_ id: Int64) -> AdminAPIError { .notFound("no Auth user with id \(id)") }
+
+    /// 404 for a path id that is not even a positive integer (the text is not echoed back).
+    static func unknownID(_ what: String) -> AdminAPIError {
+        .notFound("no \(what) has this id (ids are positive integers)")
+    }
 
     /// The whole body, at most `limit` bytes (more is answered 413 by ``AdminErrorMiddleware``).
     static func body(of request: Request, limit: Int) async throws -> [UInt8] {

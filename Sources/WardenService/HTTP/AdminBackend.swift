@@ -175,21 +175,25 @@ public struct AdminStatus: Codable, Hashable, Sendable {
         public var top: Bool
         /// nil while unknown (not in the guild, cache not loaded).
         public var highestRole: Snowflake?
+        /// The highest role's name; nil when `highestRole` is.
+        public var highestRoleName: String?
         /// Permission names, e.g. `MANAGE_ROLES`.
         public var missingPermissions: [String]
 
-        public init(top: Bool, highestRole: Snowflake?, missingPermissions: [String] = []) {
-            self.top = top; self.highestRole = highestRole; self.missingPermissions = missingPermissions
+        public init(top: Bool, highestRole: Snowflake?, highestRoleName: String? = nil, missingPermissions: [String] = []) {
+            self.top = top; self.highestRole = highestRole; self.highestRoleName = highestRoleName
+            self.missingPermissions = missingPermissions
         }
 
         enum CodingKeys: String, CodingKey {
-            case top, highestRole = "highest_role", missingPermissions = "missing_permissions"
+            case top, highestRole = "highest_role", highestRoleName = "highest_role_name", missingPermissions = "missing_permissions"
         }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(top, forKey: .top)
             try c.encode(highestRole, forKey: .highestRole)
+            try c.encode(highestRoleName, forKey: .highestRoleName)
             try c.encode(missingPermissions, forKey: .missingPermissions)
         }
     }
@@ -198,18 +202,22 @@ public struct AdminStatus: Codable, Hashable, Sendable {
     public struct Skip: Codable, Hashable, Sendable {
         public var userID: Int64?
         public var discordUID: Snowflake?
+        /// What Discord shows for the member (nick, global name, username) from the cache; nil when the
+        /// member is not in it. Beyond the contract's fields (additive).
+        public var name: String?
         public var reason: String
 
-        public init(userID: Int64?, discordUID: Snowflake?, reason: String) {
-            self.userID = userID; self.discordUID = discordUID; self.reason = reason
+        public init(userID: Int64?, discordUID: Snowflake?, name: String? = nil, reason: String) {
+            self.userID = userID; self.discordUID = discordUID; self.name = name; self.reason = reason
         }
 
-        enum CodingKeys: String, CodingKey { case userID = "user_id", discordUID = "discord_uid", reason }
+        enum CodingKeys: String, CodingKey { case userID = "user_id", discordUID = "discord_uid", name, reason }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(userID, forKey: .userID)
             try c.encode(discordUID, forKey: .discordUID)
+            try c.encode(name, forKey: .name)
             try c.encode(reason, forKey: .reason)
         }
     }
@@ -218,18 +226,21 @@ public struct AdminStatus: Codable, Hashable, Sendable {
     public struct Observation: Codable, Hashable, Sendable {
         public var userID: Int64?
         public var discordUID: Snowflake?
+        /// What Discord shows for the member, as in ``Skip/name`` (additive).
+        public var name: String?
         public var change: String
 
-        public init(userID: Int64?, discordUID: Snowflake?, change: String) {
-            self.userID = userID; self.discordUID = discordUID; self.change = change
+        public init(userID: Int64?, discordUID: Snowflake?, name: String? = nil, change: String) {
+            self.userID = userID; self.discordUID = discordUID; self.name = name; self.change = change
         }
 
-        enum CodingKeys: String, CodingKey { case userID = "user_id", discordUID = "discord_uid", change }
+        enum CodingKeys: String, CodingKey { case userID = "user_id", discordUID = "discord_uid", name, change }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(userID, forKey: .userID)
             try c.encode(discordUID, forKey: .discordUID)
+            try c.encode(name, forKey: .name)
             try c.encode(change, forKey: .change)
         }
     }

@@ -100,8 +100,11 @@ enum AdminJSON {
             return "\(path(context.codingPath)): expected \(expectation(type))"
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty { return "body: not valid JSON" }
+            if context.underlyingError is UnknownRecordKey {
+                return "\(path(context.codingPath)): unknown key; a record has only the keys of SPEC 1.1 (keys are case-sensitive)"
+            }
             let last = context.codingPath.last?.stringValue
-            if last == "uid" { return "\(path(context.codingPath)): expected a Discord id (a decimal string or a non-negative integer)" }
+            if last == "uid" { return "\(path(context.codingPath)): expected a positive Discord id (a decimal string or a positive integer)" }
             return "\(path(context.codingPath)): invalid value"
         @unknown default:
             return "body: invalid"
@@ -266,4 +269,35 @@ struct NotificationJSON: Encodable {
 struct TaskRequestBody: Decodable {
     var userID: Int64?
     enum CodingKeys: String, CodingKey { case userID = "user_id" }
+}
+
+/// The optional body of `POST /api/users/{id}/discord/activation-link`: `{"ttl": seconds, "guild_id": id}`.
+/// An unknown key is refused, naming it (a misspelt `"tll"` must not silently give the default).
+struct ActivationLinkRequest: Decodable {
+    var ttl: Int?
+    var guildID: Snowflake?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case ttl, guildID = "guild_id" }
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        // Read as a number first: Foundation reports 1.5 read as an integer without naming the key.
+        if let seconds = try container.decodeIfPresent(Double.self, forKey: .ttl) {
+            guard let whole = Int(exactly: seconds) else {
+                throw DecodingError.dataCorruptedError(forKey: .ttl, in: container, debugDescription: "not a whole number")
+            }
+            ttl = whole
+        }
+        guildID = try container.decodeIfPresent(Snowflake.self, forKey: .guildID)
+    }
+
+    static func decode(_ body: [UInt8]) throws(AdminAPIError) -> ActivationLinkRequest {
+        let keys = try AdminJSON.decode([String: JSONValue].self, from: body, what: "body").keys
+        if let unknown = keys.sorted().first(where: { CodingKeys(rawValue: $0) == nil }) {
+            throw .badRequest("\(unknown): unknown key; the body takes \(CodingKeys.allCases.map(\.rawValue).joined(separator: " and "))")
+        }
+        return try AdminJSON.decode(ActivationLinkRequest.self, from: body, what: "body")
+    }
 }

@@ -1,7 +1,8 @@
-/// What the linking routes answer a browser: a redirect, or a small HTML page with a status.
+/// What the linking routes answer a browser: a redirect (maybe setting a cookie), or a small HTML page
+/// with a status.
 public enum LinkingResult: Hashable, Sendable {
     /// 302 to this absolute URL.
-    case redirect(to: String)
+    case redirect(to: String, cookie: LinkCookie? = nil)
     case page(LinkPage)
 }
 
@@ -12,11 +13,14 @@ public struct LinkPage: Hashable, Sendable {
     public var status: Int
     public var title: String
     public var message: String
+    /// `Retry-After` in seconds (a 429).
+    public var retryAfter: Int?
 
-    public init(status: Int, title: String, message: String) {
+    public init(status: Int, title: String, message: String, retryAfter: Int? = nil) {
         self.status = status
         self.title = title
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     public var html: String {

@@ -11,7 +11,8 @@ import WardenConfig
 /// - `GET /healthz` (the process is alive), `GET /readyz` (200 only when the gateway session is live and
 ///   the member cache complete, else 503), `GET /metrics` (Prometheus text; every request is counted in
 ///   `warden_http_requests_total` by route template and status);
-/// - `GET /discord/activate` and the OAuth callback at the path of `discord.callback_url` (SPEC 1.9).
+/// - `GET /discord/activate` and the OAuth callback at the path of `discord.callback_url` (SPEC 1.9); the
+///   callback knows its client by the peer address, or by `X-Forwarded-For` from `http.trusted_proxies`.
 ///
 /// It is a swift-service-lifecycle `Service`: run it in the daemon's `ServiceGroup`; a graceful shutdown
 /// stops accepting connections and lets requests in flight finish. Nothing it logs or answers carries a
@@ -51,7 +52,7 @@ public struct WardenHTTPServer: Service {
     }
 
     /// The Hummingbird application on `http.listen` (tests use it with HummingbirdTesting).
-    public func application() -> Application<RouterResponder<BasicRequestContext>> {
+    public func application() -> Application<RouterResponder<WardenRequestContext>> {
         let listen = configuration.http.listen
         let onServerRunning = self.onServerRunning
         return Application(
@@ -62,8 +63,8 @@ public struct WardenHTTPServer: Service {
     }
 
     /// Every route.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func router() -> Router<WardenRequestContext> {
+        let router = Router(context: WardenRequestContext.self)
         let backend = self.backend
         let metrics = self.metrics
         let linking = self.linking
@@ -81,12 +82,16 @@ public struct WardenHTTPServer: Service {
             Self.response(await linking.activate(token: request.uri.queryParameters["token"].map(String.init)))
         }
         let callbackPath = linking.callbackPath
-        router.get(RouterPath(callbackPath)) { request, _ in
+        let clients = ClientAddressResolver(trustedProxies: configuration.http.trustedProxies)
+        router.get(RouterPath(callbackPath)) { request, context in
             // The router ignores a trailing slash; the callback answers only at its exact path.
             guard request.uri.path == callbackPath else { throw HTTPError(.notFound) }
             let query = request.uri.queryParameters
-            return Self.response(await linking.callback(code: query["code"].map(String.init), state: query["state"].map(String.init),
-                                                        error: query["error"].map(String.init)))
+            let client = clients.client(peer: context.remoteAddress?.ipAddress.flatMap { IPAddress($0) },
+                                        forwardedFor: request.headers[values: Self.forwardedFor])
+            return Self.response(await linking.callback(Linking.CallbackRequest(
+                code: query["code"].map(String.init), state: query["state"].map(String.init), error: query["error"].map(String.init),
+                cookies: request.headers[values: .cookie], client: client)))
         }
 
         let api = router.group("api")
@@ -98,6 +103,8 @@ public struct WardenHTTPServer: Service {
 
     /// `Referrer-Policy` (HTTPTypes has no constant for it; reached through HTTPFields' element type).
     static let referrerPolicy = HTTPFields.Element.Name("Referrer-Policy")!
+    /// `X-Forwarded-For`, believed only from `http.trusted_proxies`.
+    static let forwardedFor = HTTPFields.Element.Name("X-Forwarded-For")!
 
     static func text(_ body: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
         var headers = HTTPFields()
@@ -112,11 +119,13 @@ public struct WardenHTTPServer: Service {
         // The callback's URL holds a code and a state: never hand it on as a Referer.
         headers[Self.referrerPolicy] = "no-referrer"
         switch result {
-        case .redirect(let location):
+        case .redirect(let location, let cookie):
             headers[.location] = location
+            if let cookie { headers[.setCookie] = cookie.headerValue }
             return Response(status: .found, headers: headers)
         case .page(let page):
             headers[.contentType] = "text/html; charset=utf-8"
+            if let retryAfter = page.retryAfter { headers[.retryAfter] = String(retryAfter) }
             return Response(status: HTTPResponse.Status(code: page.status), headers: headers,
                             body: ResponseBody(byteBuffer: ByteBuffer(string: page.html)))
         }

@@ -124,14 +124,17 @@ func freeLoopbackPort() throws -> Int {
 struct LoopbackAnswer: Sendable {
     var status: Int
     var location: String?
+    /// The cookie a `Set-Cookie` answer sets, as `name=value`.
+    var cookie: String?
     var body: String
     var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] }
 }
 
 func loopbackHTTP(port: Int, _ method: HTTPRequest.Method, _ path: String, bearer: String? = nil,
-                  body: String? = nil) async throws -> LoopbackAnswer {
+                  body: String? = nil, cookie: String? = nil) async throws -> LoopbackAnswer {
     var headers = HTTPFields()
     if let bearer { headers[.authorization] = "Bearer \(bearer)" }
+    if let cookie { headers[.cookie] = cookie }
     if body != nil { headers[.contentType] = "application/json" }
     let client = TestClient(host: "127.0.0.1", port: port)
     client.connect()
@@ -139,5 +142,6 @@ func loopbackHTTP(port: Int, _ method: HTTPRequest.Method, _ path: String, beare
     let response = try await client.execute(TestClient.Request(path, method: method, authority: "127.0.0.1:\(port)",
                                                                headers: headers, body: body.map { ByteBuffer(string: $0) }))
     return LoopbackAnswer(status: response.status.code, location: response.headers[.location],
+                          cookie: response.headers[.setCookie].map { String($0.prefix { $0 != ";" }) },
                           body: response.body.map { String(decoding: $0.readableBytesView, as: UTF8.self) } ?? "")
 }

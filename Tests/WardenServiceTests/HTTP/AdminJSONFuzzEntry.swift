@@ -1,8 +1,9 @@
 // Fuzz entry point of the admin API's JSON input, shared by the libFuzzer target (Fuzz/, which links
 // this very file) and the regression replay in `swift test` (AdminJSONFuzzRegressionTests). One body is
 // read the way every admin route that takes a body reads it: `PUT /api/users/{id}` (probe for `id`,
-// splice it in, decode the record), `PUT /api/users` (a batch), `PUT /api/reserved-group-names` and
-// `POST /api/tasks/{name}`. Refusals are 400s naming a field; nothing may crash.
+// splice it in, decode the record), `PUT /api/users` (a batch), `PUT /api/reserved-group-names`,
+// `POST /api/tasks/{name}` and `POST /api/users/{id}/discord/activation-link`. Refusals are 400s naming a
+// field; nothing may crash.
 import AuthStore
 import Foundation
 @testable import WardenService
@@ -38,6 +39,7 @@ enum AdminJSONFuzz {
         attempt { () throws(AdminAPIError) in _ = try AdminJSON.decode([AuthUserImport].self, from: body, what: "records") }
         attempt { () throws(AdminAPIError) in _ = try AdminJSON.decode([String].self, from: body, what: "names") }
         attempt { () throws(AdminAPIError) in _ = try AdminJSON.decode(TaskRequestBody.self, from: body, what: "task") }
+        attempt { () throws(AdminAPIError) in _ = try ActivationLinkRequest.decode(body) }
         return outcomes
     }
 

@@ -16,7 +16,7 @@ import Testing
         #expect(inputs.count >= 6)
         for input in inputs {
             let outcomes = AdminJSONFuzz.run(input.bytes)
-            #expect(outcomes.count == 4)
+            #expect(outcomes.count == 5)
             #expect(outcomes.allSatisfy { !$0.isEmpty }, "\(input.name)")
             if input.name.hasPrefix("seed-") { #expect(outcomes.contains("ok"), "\(input.name): \(outcomes)") }
         }

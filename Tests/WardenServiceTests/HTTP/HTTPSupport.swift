@@ -29,9 +29,9 @@ actor FakeBackend: AdminBackend {
     var statusValue = AdminStatus(
         gateway: .init(state: .connected, session: true, latencyMS: 42, lastEventAt: Date(timeIntervalSince1970: 1_800_000_000)),
         cache: .init(roles: 12, members: 3400, complete: true),
-        bot: .init(top: true, highestRole: 555, missingPermissions: []),
+        bot: .init(top: true, highestRole: 555, highestRoleName: "Warden", missingPermissions: []),
         linkedUsers: 2, pendingWrites: 1,
-        skipped: [.init(userID: 9, discordUID: 900, reason: "owner")],
+        skipped: [.init(userID: 9, discordUID: 900, name: "Guild Owner", reason: "owner")],
         observed: [.init(userID: nil, discordUID: 901, change: "remove role Pilots")])
     var alertsValue = AlertsSnapshot()
     var plan = JoinPlan(roles: [301, 302], nick: "[WYE] Bruce Wayne")
@@ -176,8 +176,11 @@ struct HTTPHarness {
     let clock = TestBox(HTTPHarness.start)
     let logLines = TestBox<[String]>([])
     let signer = TokenSigner(secret: HTTPHarness.appSecret)
+    /// The cookie the browser holds (`name=value`), set by opening an activation link.
+    let browser = TestBox<String?>(nil)
     var syncNames = true
     var successURL: String?
+    var trustedProxies = IPAddressRange.loopback
 
     init(store: AuthStore? = nil, discord: FakeDiscord = FakeDiscord()) throws {
         let store = try store ?? AuthStore.inMemory()
@@ -194,7 +197,8 @@ struct HTTPHarness {
                 callbackURL: try ConfigURL(Self.callbackURL, schemes: schemes), guildID: Self.guildID, syncNames: syncNames)
             let http = WardenConfiguration.HTTP(
                 listen: ListenAddress(host: "127.0.0.1", port: 0), publicURL: try ConfigURL(Self.publicURL, schemes: schemes),
-                adminToken: Secret(Self.adminToken), successURL: try successURL.map { try ConfigURL($0, schemes: schemes) })
+                adminToken: Secret(Self.adminToken), successURL: try successURL.map { try ConfigURL($0, schemes: schemes) },
+                trustedProxies: trustedProxies)
             return WardenConfiguration(discord: discord, http: http)
         }
     }
@@ -211,6 +215,11 @@ struct HTTPHarness {
     /// Runs `body` against the router, in process.
     func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         try await server().application().test(.router, body)
+    }
+
+    /// Runs `body` against the server listening on a loopback port (real sockets: the peer is 127.0.0.1).
+    func testLive(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await server().application().test(.live, body)
     }
 
     func advance(seconds: TimeInterval) { clock.withLock { $0 = $0.addingTimeInterval(seconds) } }

@@ -11,21 +11,46 @@ import Testing
 @Suite struct LinkingTests {
     static let uid: Snowflake = 80351110224678912
 
-    /// Opens the user's activation link and returns Discord's authorize URL it redirects to.
-    static func authorizeURL(_ client: any TestClientProtocol, harness: HTTPHarness, userID: Int64 = 42) async throws -> URLComponents {
+    /// Asks for the user's activation link and returns its path and query.
+    static func activationLink(_ client: any TestClientProtocol, userID: Int64 = 42) async throws -> String {
         let link = try await client.execute(uri: "/api/users/\(userID)/discord/activation-link", method: .post, headers: HTTPHarness.auth)
         let text = try #require(link.object["url"] as? String)
         let url = try #require(URLComponents(string: text))
-        let response = try await client.execute(uri: url.path + "?" + (url.percentEncodedQuery ?? ""), method: .get)
+        return url.path + "?" + (url.percentEncodedQuery ?? "")
+    }
+
+    /// Opens an activation link as the harness's browser (keeping the cookie it sets) and returns
+    /// Discord's authorize URL it redirects to.
+    static func open(_ client: any TestClientProtocol, harness: HTTPHarness, link: String) async throws -> URLComponents {
+        let response = try await client.execute(uri: link, method: .get)
         #expect(response.status == .found)
+        if let cookie = response.headers[.setCookie] { harness.browser.withLock { $0 = String(cookie.prefix { $0 != ";" }) } }
         let location = try #require(response.headers[.location])
         return try #require(URLComponents(string: location))
     }
 
+    /// Opens the user's activation link and returns Discord's authorize URL it redirects to.
+    static func authorizeURL(_ client: any TestClientProtocol, harness: HTTPHarness, userID: Int64 = 42) async throws -> URLComponents {
+        try await open(client, harness: harness, link: try await activationLink(client, userID: userID))
+    }
+
     static func state(of url: URLComponents) -> String { url.queryItems?.first { $0.name == "state" }?.value ?? "" }
 
-    static func callback(_ client: any TestClientProtocol, state: String, code: String = "code-1") async throws -> TestResponse {
-        try await client.execute(uri: "/discord/callback/?code=\(code)&state=\(Linking.percentEncoded(state))", method: .get)
+    /// Gives the harness's browser a fresh link cookie, as `/discord/activate` would, and returns the hash
+    /// a state signed by hand must carry to be accepted with it.
+    static func bindBrowser(_ harness: HTTPHarness) -> String {
+        let binding = BrowserBinding.random()
+        harness.browser.withLock { $0 = "\(Linking.cookieName)=\(binding.value)" }
+        return binding.hash
+    }
+
+    /// The browser's way back from Discord, with the cookie the harness's browser holds.
+    static func callback(_ client: any TestClientProtocol, _ harness: HTTPHarness, state: String, code: String = "code-1",
+                         headers: HTTPFields = [:]) async throws -> TestResponse {
+        var headers = headers
+        if let cookie = harness.browser.current, headers[.cookie] == nil { headers[.cookie] = cookie }
+        return try await client.execute(uri: "/discord/callback/?code=\(code)&state=\(Linking.percentEncoded(state))", method: .get,
+                                        headers: headers)
     }
 
     @Test func activateRedirectsToDiscordWithEveryParameter() async throws {
@@ -77,7 +102,7 @@ import Testing
         try await harness.addUser(42)
         try await harness.test { client in
             let url = try await Self.authorizeURL(client, harness: harness)
-            let response = try await Self.callback(client, state: Self.state(of: url))
+            let response = try await Self.callback(client, harness, state: Self.state(of: url))
             #expect(response.status == .ok)
             #expect(response.text.contains("linked"))
             #expect(response.text.contains("@bruce"))
@@ -115,7 +140,7 @@ import Testing
         try await harness.addUser(42)
         try await harness.test { client in
             let url = try await Self.authorizeURL(client, harness: harness)
-            #expect(try await Self.callback(client, state: Self.state(of: url)).status == .ok)
+            #expect(try await Self.callback(client, harness, state: Self.state(of: url)).status == .ok)
         }
         let applied = await harness.backend.applied
         #expect(applied.map(\.userID) == [42])
@@ -130,7 +155,7 @@ import Testing
         let h = harness
         try await harness.test { client in
             let url = try await Self.authorizeURL(client, harness: h)
-            #expect(try await Self.callback(client, state: Self.state(of: url)).status == .ok)
+            #expect(try await Self.callback(client, h, state: Self.state(of: url)).status == .ok)
         }
         let body = try #require(harness.discord.jsonBody(of: "PUT /guilds/{guild_id}/members/{user_id}"))
         #expect(body["nick"] == nil)
@@ -144,7 +169,7 @@ import Testing
         let h = harness
         try await harness.test { client in
             let url = try await Self.authorizeURL(client, harness: h)
-            let response = try await Self.callback(client, state: Self.state(of: url))
+            let response = try await Self.callback(client, h, state: Self.state(of: url))
             #expect(response.status == .found)
             #expect(response.headers[.location] == "https://auth.example.org/services/?linked=discord")
         }
@@ -159,7 +184,7 @@ import Testing
         let activationAsState = harness.signer.sign(SignedToken(purpose: .activation, userID: 42, expiresAt: now + 600))
         try await harness.test { client in
             for state in [forged, activationAsState, "", "x.y"] {
-                let response = try await Self.callback(client, state: state)
+                let response = try await Self.callback(client, harness, state: state)
                 #expect(response.status == .badRequest)
                 #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)
             }
@@ -168,7 +193,7 @@ import Testing
 
             let url = try await Self.authorizeURL(client, harness: harness)
             harness.advance(seconds: 601)
-            let late = try await Self.callback(client, state: Self.state(of: url))
+            let late = try await Self.callback(client, harness, state: Self.state(of: url))
             #expect(late.status == .badRequest)
             #expect(late.text.contains("10 minutes"))
         }
@@ -183,14 +208,14 @@ import Testing
         try await harness.test { client in
             let url = try await Self.authorizeURL(client, harness: harness)
             state.withLock { $0 = Self.state(of: url) }
-            #expect(try await Self.callback(client, state: state.current).status == .ok)
-            let again = try await Self.callback(client, state: state.current, code: "code-2")
+            #expect(try await Self.callback(client, harness, state: state.current).status == .ok)
+            let again = try await Self.callback(client, harness, state: state.current, code: "code-2")
             #expect(again.status == .badRequest)
             #expect(again.text.contains("already used"))
         }
         // A new server over the same store (a restart) refuses it too.
         try await harness.test { client in
-            let replay = try await Self.callback(client, state: state.current, code: "code-3")
+            let replay = try await Self.callback(client, harness, state: state.current, code: "code-3")
             #expect(replay.status == .badRequest)
         }
         #expect(harness.discord.routes.filter { $0 == "POST /oauth2/token" }.count == 1)
@@ -202,14 +227,16 @@ import Testing
         try await harness.test { client in
             let url = try await Self.authorizeURL(client, harness: harness)
             let state = Linking.percentEncoded(Self.state(of: url))
-            let noCode = try await client.execute(uri: "/discord/callback/?state=\(state)", method: .get)
+            let cookie: HTTPFields = [.cookie: try #require(harness.browser.current)]
+            let noCode = try await client.execute(uri: "/discord/callback/?state=\(state)", method: .get, headers: cookie)
             #expect(noCode.status == .badRequest)
             #expect(noCode.text.contains("no authorization code"))
-            let denied = try await client.execute(uri: "/discord/callback/?error=access_denied&error_description=The+resource+owner+denied&state=\(state)", method: .get)
+            let denied = try await client.execute(uri: "/discord/callback/?error=access_denied&error_description=The+resource+owner+denied&state=\(state)",
+                                                  method: .get, headers: cookie)
             #expect(denied.status == .badRequest)
             #expect(denied.text.contains("cancelled"))
             // The state was not used up by either: it still links.
-            let status2 = try await client.execute(uri: "/discord/callback/?code=c&state=\(state)", method: .get).status
+            let status2 = try await client.execute(uri: "/discord/callback/?code=c&state=\(state)", method: .get, headers: cookie).status
             #expect(status2 == .ok)
         }
         #expect(harness.discord.routes.filter { $0 == "POST /oauth2/token" }.count == 1)
@@ -221,7 +248,7 @@ import Testing
         try await harness.addUser(42)
         try await harness.test { client in
             let url = try await Self.authorizeURL(client, harness: harness)
-            let response = try await Self.callback(client, state: Self.state(of: url))
+            let response = try await Self.callback(client, harness, state: Self.state(of: url))
             #expect(response.status == .conflict)
             #expect(response.text.contains("already linked to another Auth user"))
         }
@@ -246,7 +273,7 @@ import Testing
         try await harness.addUser(42)
         try await harness.test { client in
             let url = try await Self.authorizeURL(client, harness: harness)
-            let response = try await Self.callback(client, state: Self.state(of: url))
+            let response = try await Self.callback(client, harness, state: Self.state(of: url))
             #expect(response.status.code == status)
             #expect(response.text.contains(words))
         }
@@ -260,7 +287,7 @@ import Testing
         try await harness.addUser(42)
         try await harness.test { client in
             let url = try await Self.authorizeURL(client, harness: harness)
-            let response = try await Self.callback(client, state: Self.state(of: url))
+            let response = try await Self.callback(client, harness, state: Self.state(of: url))
             #expect(response.status == .badRequest)
             #expect(response.text.contains("did not accept this authorization"))
         }

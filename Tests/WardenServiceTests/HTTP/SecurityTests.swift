@@ -138,7 +138,8 @@ import Testing
             let state = LinkingTests.state(of: url)
             // Parameters that try to name another user are ignored.
             let response = try await client.execute(
-                uri: "/discord/callback/?code=code-1&state=\(Linking.percentEncoded(state))&user_id=42&uid=42", method: .get)
+                uri: "/discord/callback/?code=code-1&state=\(Linking.percentEncoded(state))&user_id=42&uid=42", method: .get,
+                headers: [.cookie: try #require(harness.browser.current)])
             #expect(response.status == .ok)
         }
         #expect(try await harness.store.discordLink(userID: 43)?.uid == LinkingTests.uid)
@@ -148,12 +149,13 @@ import Testing
     @Test func aStateForAUserWhoLostAccessOrWasDeletedLinksNothing() async throws {
         let harness = try HTTPHarness()
         try await harness.addUser(42, access: false)
-        let forNoAccess = harness.signer.sign(SignedToken(purpose: .oauthState, userID: 42, expiresAt: Self.now + 300))
-        let forUnknown = harness.signer.sign(SignedToken(purpose: .oauthState, userID: 43, expiresAt: Self.now + 300))
+        let browser = LinkingTests.bindBrowser(harness)
+        let forNoAccess = harness.signer.sign(SignedToken(purpose: .oauthState, userID: 42, expiresAt: Self.now + 300, browser: browser))
+        let forUnknown = harness.signer.sign(SignedToken(purpose: .oauthState, userID: 43, expiresAt: Self.now + 300, browser: browser))
         try await harness.test { client in
-            let refused = try await LinkingTests.callback(client, state: forNoAccess)
+            let refused = try await LinkingTests.callback(client, harness, state: forNoAccess)
             #expect(refused.status == .forbidden)
-            let unknown = try await LinkingTests.callback(client, state: forUnknown)
+            let unknown = try await LinkingTests.callback(client, harness, state: forUnknown)
             #expect(unknown.status == .notFound)
         }
         try await Self.nothingLinked(harness)
@@ -189,13 +191,13 @@ import Testing
                 genuine + "." + parts[1],                                                     // an extra part
             ]
             for text in tampered {
-                let response = try await LinkingTests.callback(client, state: text)
+                let response = try await LinkingTests.callback(client, harness, state: text)
                 #expect(response.status == .badRequest, "\(text)")
                 #expect(response.text.contains("Nothing was changed"))
             }
             #expect(!harness.discord.routes.contains("POST /oauth2/token"))
             // The genuine state was not consumed by the attempts.
-            #expect(try await LinkingTests.callback(client, state: state.current).status == .ok)
+            #expect(try await LinkingTests.callback(client, harness, state: state.current).status == .ok)
         }
         #expect(try await harness.store.discordLink(userID: 42) != nil)
         #expect(try await harness.store.discordLink(userID: 43) == nil)
@@ -212,12 +214,12 @@ import Testing
         let justExpired = harness.signer.sign(SignedToken(purpose: .oauthState, userID: 42, expiresAt: Self.now))
         try await harness.test { client in
             for state in [year, day, farFuture] {
-                let response = try await LinkingTests.callback(client, state: state)
+                let response = try await LinkingTests.callback(client, harness, state: state)
                 #expect(response.status == .badRequest)
                 #expect(response.text.contains("lifetime"))
             }
             for state in [longAgo, justExpired] {
-                let response = try await LinkingTests.callback(client, state: state)
+                let response = try await LinkingTests.callback(client, harness, state: state)
                 #expect(response.status == .badRequest)
                 #expect(response.text.contains("10 minutes"))
             }
@@ -231,7 +233,7 @@ import Testing
         try await harness.test { client in
             let url = try await LinkingTests.authorizeURL(client, harness: harness)
             harness.advance(seconds: 599)
-            #expect(try await LinkingTests.callback(client, state: LinkingTests.state(of: url)).status == .ok)
+            #expect(try await LinkingTests.callback(client, harness, state: LinkingTests.state(of: url)).status == .ok)
         }
     }
 }
