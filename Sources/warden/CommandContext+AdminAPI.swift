@@ -9,11 +9,21 @@ extension CommandContext {
     func loadConfiguration(explicit: String?) -> WardenConfiguration? {
         let path = WardenConfiguration.configurationPath(explicit: explicit, environment: environment)
         do {
-            return try WardenConfiguration.load(path: path, environment: environment, readFile: readFile)
+            let configuration = try WardenConfiguration.load(path: path, environment: environment, readFile: readFile)
+            warnAboutSecretFiles(of: configuration)
+            return configuration
         } catch {
             standardError("warden: bad configuration (\(path)):")
             for issue in error.issues { standardError("  \(issue)") }
             return nil
+        }
+    }
+
+    /// A warning on standard error for each secrets file (`WARDEN_ADMIN_TOKEN_FILE`, `*_file` keys) that
+    /// other users may read; never its content.
+    func warnAboutSecretFiles(of configuration: WardenConfiguration) {
+        for file in configuration.secretFiles {
+            if let warning = file.exposureWarning() { standardError("warden: warning: \(warning)") }
         }
     }
 
