@@ -77,7 +77,7 @@ let package = Package(
         ]),
         // The command line.
         .executableTarget(name: "warden", dependencies: [
-            "WardenConfig", "WardenLogging", "DiscordModels", "WardenService", "DiscordGateway", "WardenDemo",
+            "WardenConfig", "WardenLogging", "DiscordModels", "WardenService", "DiscordGateway", "WardenDemo", "AuthStore",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), "DiscordREST",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
