@@ -23,7 +23,7 @@ struct AdminAPI: Sendable {
     let linking: Linking
     let logger: Logger
 
-    func register(on api: RouterGroup<BasicRequestContext>) {
+    func register(on api: RouterGroup<WardenRequestContext>) {
         api.put("users/:id") { request, context in try await putUser(request, context) }
         api.put("users") { request, _ in try await putUsers(request) }
         api.get("users/:id") { _, context in try await getUser(context) }
@@ -41,7 +41,7 @@ struct AdminAPI: Sendable {
 
     // MARK: - Users
 
-    private func putUser(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func putUser(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let id = try Self.userID(context)
         let body = try await Self.body(of: request, limit: Self.bodyLimit)
         guard !body.isEmpty else { throw AdminAPIError.badRequest("body: a user record (a JSON object) is required") }
@@ -67,26 +67,26 @@ struct AdminAPI: Sendable {
         return JSONResponse.make(json: ["upserted": results.count])
     }
 
-    private func getUser(_ context: BasicRequestContext) async throws -> Response {
+    private func getUser(_ context: WardenRequestContext) async throws -> Response {
         let id = try Self.userID(context)
         guard let overview = try await store.overview(userID: id) else { throw Self.unknownUser(id) }
         let pending = overview.link != nil ? await backend.enforcementPending(userID: id) : false
         return JSONResponse.make(json: UserOverviewJSON(overview: overview, pending: pending))
     }
 
-    private func deleteUser(_ context: BasicRequestContext) async throws -> Response {
+    private func deleteUser(_ context: WardenRequestContext) async throws -> Response {
         let id = try Self.userID(context)
         guard try await store.user(id: id) != nil else { throw Self.unknownUser(id) }
         try await backend.deleteUser(id: id)
         return JSONResponse.noContent()
     }
 
-    private func activationLink(_ context: BasicRequestContext) async throws -> Response {
+    private func activationLink(_ context: WardenRequestContext) async throws -> Response {
         let id = try Self.userID(context)
         return JSONResponse.make(json: try await linking.activationLink(userID: id))
     }
 
-    private func deactivate(_ context: BasicRequestContext) async throws -> Response {
+    private func deactivate(_ context: WardenRequestContext) async throws -> Response {
         let id = try Self.userID(context)
         guard try await store.user(id: id) != nil else { throw Self.unknownUser(id) }
         try await backend.deactivate(userID: id)
@@ -111,7 +111,7 @@ struct AdminAPI: Sendable {
 
     // MARK: - Tasks
 
-    private func postTask(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func postTask(_ request: Request, _ context: WardenRequestContext) async throws -> Response {
         let name = context.parameters.get("task") ?? ""
         let body = try await Self.body(of: request, limit: Self.bodyLimit)
         var userID: Int64?
@@ -130,7 +130,7 @@ struct AdminAPI: Sendable {
         return JSONResponse.make(status: .accepted, json: ["id": id])
     }
 
-    private func getTask(_ context: BasicRequestContext) async throws -> Response {
+    private func getTask(_ context: WardenRequestContext) async throws -> Response {
         guard let text = context.parameters.get("task"), let id = Int64(text), id > 0 else {
             throw AdminAPIError.badRequest("id: a task run id is a positive integer")
         }
@@ -154,7 +154,7 @@ struct AdminAPI: Sendable {
 
     // MARK: - Helpers
 
-    static func userID(_ context: BasicRequestContext) throws(AdminAPIError) -> Int64 {
+    static func userID(_ context: WardenRequestContext) throws(AdminAPIError) -> Int64 {
         guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
             throw .badRequest("id: a user id is a positive integer")
         }

@@ -16,9 +16,16 @@ final class WardenProcess: @unchecked Sendable {  // mutable state is behind `lo
     private var waiters: [Int: (predicate: @Sendable (String) -> Bool, continuation: CheckedContinuation<String, any Error>)] = [:]
     private var nextWaiter = 0
 
-    init(configPath: String) throws {
-        process.executableURL = try WardenRunProcessTests.binary()
-        process.arguments = ["run", "--config", configPath]
+    /// - Parameter openFilesLimit: started under `ulimit -n` this low (through /bin/sh) when given.
+    init(configPath: String, openFilesLimit: Int? = nil) throws {
+        let binary = try WardenRunProcessTests.binary()
+        if let openFilesLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(openFilesLimit) && exec \"$0\" run --config \"$1\"", binary.path, configPath]
+        } else {
+            process.executableURL = binary
+            process.arguments = ["run", "--config", configPath]
+        }
         process.environment = ["PATH": "/usr/bin:/bin"]
         process.standardOutput = FileHandle.nullDevice
         let errors = Pipe()
