@@ -1,4 +1,5 @@
 import DiscordFake
+import DiscordModels
 import Foundation
 import Testing
 
@@ -18,9 +19,29 @@ import Glibc
         let configPath: String
         var storePath: String { directory.appendingPathComponent("warden.sqlite3").path }
 
-        func remove() async {
+        /// Every `warden run` started for the test, stopped by `finish` whatever happened.
+        let processes = Locked<[WardenProcess]>([])
+
+        func launch(openFilesLimit: Int? = nil) async throws -> WardenProcess {
+            let process = try start(openFilesLimit: openFilesLimit)
+            try await process.waitForLine(timeout: .seconds(60), "the HTTP server listening") { $0.contains("HTTP server listening") }
+            return process
+        }
+
+        func start(openFilesLimit: Int? = nil) throws -> WardenProcess {
+            let process = try WardenProcess(configPath: configPath, openFilesLimit: openFilesLimit)
+            processes.withLock { $0.append(process) }
+            return process
+        }
+
+        /// Runs the test's `body`, then kills whatever it left running and removes the fake and the files.
+        func run(_ body: () async throws -> Void) async throws {
+            var failure: (any Error)?
+            do { try await body() } catch { failure = error }
+            for process in processes.withLock({ $0 }) where process.process.isRunning { await process.kill() }
             await discord.stop()
             try? FileManager.default.removeItem(at: directory)
+            if let failure { throw failure }
         }
     }
 
@@ -53,12 +74,6 @@ import Glibc
         return Setup(discord: discord, directory: directory, configPath: configPath)
     }
 
-    static func launch(_ configPath: String, openFilesLimit: Int? = nil) async throws -> WardenProcess {
-        let process = try WardenProcess(configPath: configPath, openFilesLimit: openFilesLimit)
-        try await process.waitForLine(timeout: .seconds(60), "the HTTP server listening") { $0.contains("HTTP server listening") }
-        return process
-    }
-
     static func mode(_ path: String) -> String {
         guard let permissions = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? NSNumber else { return "missing" }
         return String(permissions.uint32Value & 0o777, radix: 8)
@@ -66,54 +81,62 @@ import Glibc
 
     @Test func aSecondWardenRunOnTheSameStoreExitsWith2NamingTheStoreAndTheRunningProcess() async throws {
         let setup = try await Self.setUp()
-        let first = try await Self.launch(setup.configPath)
+        try await setup.run {
+            let first = try await setup.launch()
 
-        let second = try WardenProcess(configPath: setup.configPath)
-        let status = await second.waitForExit()
-        let log = second.log.joined(separator: "\n")
-        #expect(status == 2, "\(log.suffix(2000))")
-        #expect(log.contains(setup.storePath), "names the store: \(log.suffix(2000))")
-        #expect(log.contains("pid \(first.pid)"), "names the running process: \(log.suffix(2000))")
-        #expect(!log.contains("warden started"), "it started nothing")
-        #expect(first.process.isRunning, "the first one is left alone")
+            let second = try setup.start()
+            // Its refusal, or (the bug) its start: then it is stopped, so that the test fails instead of waiting.
+            let outcome = try await second.waitForLine(timeout: .seconds(60), "a refusal or a start") {
+                $0.contains("in use by another warden run") || $0.contains("warden started")
+            }
+            if outcome.contains("warden started") { second.process.terminate() }
+            let status = await second.waitForExit()
+            let log = second.log.joined(separator: "\n")
+            #expect(status == 2, "\(log.suffix(2000))")
+            #expect(log.contains(setup.storePath), "names the store: \(log.suffix(2000))")
+            #expect(log.contains("pid \(first.pid)"), "names the running process: \(log.suffix(2000))")
+            #expect(!log.contains("warden started"), "it started nothing")
+            #expect(first.process.isRunning, "the first one is left alone")
 
-        // SIGKILL: the kernel drops the lock with the process; the next start is not refused.
-        await first.kill()
-        let third = try await Self.launch(setup.configPath)
-        #expect(await third.terminate() == 0)
-        await setup.remove()
+            // SIGKILL: the kernel drops the lock with the process; the next start is not refused.
+            await first.kill()
+            let third = try await setup.launch()
+            #expect(await third.terminate() == 0)
+        }
     }
 
     @Test func theFilesWardenRunCreatesAreItsOwnAndAnOpenSecretsFileIsWarnedAbout() async throws {
         let setup = try await Self.setUp(botTokenFileMode: 0o644)
-        let process = try await Self.launch(setup.configPath)
-        for file in [setup.storePath, setup.storePath + "-wal", setup.storePath + "-shm", setup.storePath + ".lock"] {
-            #expect(Self.mode(file) == "600", "\(file)")
+        try await setup.run {
+            let process = try await setup.launch()
+            for file in [setup.storePath, setup.storePath + "-wal", setup.storePath + "-shm", setup.storePath + ".lock"] {
+                #expect(Self.mode(file) == "600", "\(file)")
+            }
+            let warning = try await process.waitForLine("the secrets file warning") { $0.contains("discord.bot_token_file") }
+            #expect(warning.contains("\"level\":\"warning\""), "\(warning)")
+            #expect(warning.contains(setup.directory.appendingPathComponent("bot_token").path) && warning.contains("0644"))
+            #expect(process.log.allSatisfy { !$0.contains(setup.discord.botToken.revealed) }, "the secret itself is never logged")
+            #expect(await process.terminate() == 0)
         }
-        let warning = try await process.waitForLine("the secrets file warning") { $0.contains("discord.bot_token_file") }
-        #expect(warning.contains("\"level\":\"warning\""), "\(warning)")
-        #expect(warning.contains(setup.directory.appendingPathComponent("bot_token").path) && warning.contains("0644"))
-        #expect(process.log.allSatisfy { !$0.contains(setup.discord.botToken.revealed) }, "the secret itself is never logged")
-        #expect(await process.terminate() == 0)
-        await setup.remove()
     }
 
     @Test func underALowOpenFilesLimitSlowConnectionsCannotLockOutHealthzOrTheAPI() async throws {
         let port = try freeLoopbackPort()
         let setup = try await Self.setUp(listen: "127.0.0.1:\(port)")
         // The reviewer's setup: 110 connections that each send half a request, under `ulimit -n 128`.
-        let process = try await Self.launch(setup.configPath, openFilesLimit: 128)
-        #expect(process.log.contains { $0.contains("http.max_connections lowered") }, "the cap follows the open-files limit")
+        try await setup.run {
+            let process = try await setup.launch(openFilesLimit: 128)
+            #expect(process.log.contains { $0.contains("http.max_connections lowered") }, "the cap follows the open-files limit")
 
-        let sockets = await offPool { (0..<110).map { _ in slowLoopbackSocket(port: port) } }
-        #expect(sockets.allSatisfy { $0 >= 0 })
-        let health = try await loopbackHTTP(port: port, .get, "/healthz")
-        #expect(health.status == 200)
-        let status = try await loopbackHTTP(port: port, .get, "/api/status", bearer: Self.adminToken)
-        #expect(status.status == 200)
-        for socket in sockets where socket >= 0 { close(socket) }
-        #expect(await process.terminate() == 0)
-        await setup.remove()
+            let sockets = await offPool { (0..<110).map { _ in slowLoopbackSocket(port: port) } }
+            #expect(sockets.allSatisfy { $0 >= 0 })
+            defer { for socket in sockets where socket >= 0 { close(socket) } }
+            let health = try await loopbackHTTP(port: port, .get, "/healthz")
+            #expect(health.status == 200)
+            let status = try await loopbackHTTP(port: port, .get, "/api/status", bearer: Self.adminToken)
+            #expect(status.status == 200)
+            #expect(await process.terminate() == 0)
+        }
     }
 }
 
