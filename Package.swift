@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "warden", targets: ["warden"]),
         .executable(name: "warden-bench", targets: ["warden-bench"]),
+        .executable(name: "warden-fake", targets: ["warden-fake"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -93,6 +94,15 @@ let package = Package(
             "DiscordModels", "DiscordGateway", "DiscordREST", "GuildState", "AuthStore", "RoleSync", "WardenService",
             "WardenConfig", "DiscordFake", "CZlib",
             .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // DiscordFake as its own process with a JSON control endpoint, for tests in other languages
+        // (the Alliance Auth app's end-to-end test). docs/discord-fake.md, "warden-fake".
+        .executableTarget(name: "warden-fake", dependencies: [
+            "DiscordFake", "DiscordModels",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         .testTarget(name: "CLibrariesTests", dependencies: ["CLibWebSockets", "CCurl", "CZlib"]),

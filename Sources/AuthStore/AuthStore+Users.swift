@@ -141,6 +141,9 @@ extension AuthStore {
         }
         var imported: DiscordLink?
         if let uid = record.discordUID {
+            guard uid.rawValue > 0 else {
+                throw AuthStoreError.invalidRecord(userID: user.id, field: "discord.uid", reason: "must be a positive Discord id")
+            }
             imported = try link(userID: user.id, discordUser: nil, uid: uid, at: at, in: db, changes: &changes)
         }
         return UserUpsert(stored: stored, change: change, importedLink: imported)

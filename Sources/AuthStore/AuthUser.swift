@@ -15,7 +15,7 @@ public struct AuthUser: Codable, Hashable, Sendable, Identifiable {
         self.canAccessDiscord = canAccessDiscord; self.mainCharacter = mainCharacter
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, username, active, state, groups, canAccessDiscord = "can_access_discord", mainCharacter = "main_character"
     }
 
@@ -42,7 +42,7 @@ public struct MainCharacter: Codable, Hashable, Sendable {
         self.allianceID = allianceID; self.allianceName = allianceName; self.allianceTicker = allianceTicker
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case characterID = "character_id", characterName = "character_name"
         case corporationID = "corporation_id", corporationName = "corporation_name", corporationTicker = "corporation_ticker"
         case allianceID = "alliance_id", allianceName = "alliance_name", allianceTicker = "alliance_ticker"

@@ -19,6 +19,9 @@ public struct Permissions: OptionSet, Hashable, Sendable, Codable, CustomStringC
     public static let manageThreads = Permissions(rawValue: 1 << 34)
     public static let moderateMembers = Permissions(rawValue: 1 << 40)
 
+    /// Every bit: what ADMINISTRATOR and ownership grant.
+    public static let all = Permissions(rawValue: .max)
+
     /// The permissions Warden needs and asks for when installed: never ADMINISTRATOR.
     public static let wardenRequired: Permissions = [.manageRoles, .manageNicknames, .kickMembers, .createInstantInvite]
 

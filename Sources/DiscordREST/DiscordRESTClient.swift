@@ -101,6 +101,7 @@ public final class DiscordRESTClient: DiscordREST {
                 case .tokenInvalid: throw DiscordRESTError.tokenInvalid
                 case .cloudflareBan(let rest): throw DiscordRESTError.cloudflareBan(retryAfter: rest)
                 case .wouldWait(let wait): throw DiscordRESTError.rateLimited(retryAfter: wait, global: false)
+                case .writesPaused(let count): throw DiscordRESTError.writesPaused(invalidRequests: count)
                 }
             }
             let sent = clock.now()

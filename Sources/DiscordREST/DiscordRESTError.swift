@@ -76,12 +76,15 @@ public enum DiscordRESTError: Error, Sendable, Hashable, CustomStringConvertible
     case transport(HTTPTransportError)
     /// A success status with a body that did not decode as the endpoint's type.
     case invalidResponse(route: String, message: String)
+    /// Not sent: too many invalid requests in the last 10 minutes paused every write (SPEC 1.8,
+    /// `rate_limit_danger` critical) until the count falls below 1,000.
+    case writesPaused(invalidRequests: Int)
 
     /// Network, timeout, 5xx and 429: the request may succeed later.
     public var isTransient: Bool {
         switch self {
         case .http(let error): error.isTransient
-        case .rateLimited, .transport, .cloudflareBan: true
+        case .rateLimited, .transport, .cloudflareBan, .writesPaused: true
         case .unknownMember, .tokenInvalid, .invalidResponse: false
         }
     }
@@ -102,7 +105,7 @@ public enum DiscordRESTError: Error, Sendable, Hashable, CustomStringConvertible
         case .unknownMember: 404
         case .rateLimited, .cloudflareBan: 429
         case .tokenInvalid: 401
-        case .transport, .invalidResponse: nil
+        case .transport, .invalidResponse, .writesPaused: nil
         }
     }
 
@@ -119,6 +122,7 @@ public enum DiscordRESTError: Error, Sendable, Hashable, CustomStringConvertible
         case .tokenInvalid: "the bot token is invalid (401); requests stopped"
         case .transport(let error): error.description
         case .invalidResponse(let route, let message): "\(route): unreadable response: \(message)"
+        case .writesPaused(let count): "Discord writes paused: \(count) invalid requests (401/403/429) in the last 10 minutes; they resume below \(InvalidRequestWindow.resumeBelow)"
         }
     }
 }

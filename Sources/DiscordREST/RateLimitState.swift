@@ -28,12 +28,15 @@ public enum RateLimitRefusal: Error, Sendable, Hashable, CustomStringConvertible
     case cloudflareBan(retryAfter: Duration)
     /// The wait for the bucket or the global block is longer than the limiter's `maxWait`.
     case wouldWait(Duration)
+    /// A bot write while invalid requests pause writes (SPEC 1.8): this many in the last 10 minutes.
+    case writesPaused(invalidRequests: Int)
 
     public var description: String {
         switch self {
         case .tokenInvalid: "the bot token was refused (401); requests stopped"
         case .cloudflareBan(let rest): "Cloudflare banned this address; requests stopped for \(rest)"
         case .wouldWait(let wait): "rate limited for \(wait), longer than the limiter waits"
+        case .writesPaused(let count): "writes paused: \(count) invalid requests in the last 10 minutes"
         }
     }
 }
@@ -46,8 +49,17 @@ public struct RateLimiterStanding: Sendable, Equatable {
     public var cloudflareBanRemaining: Duration?
     /// Time left of a global 429 block, nil when none.
     public var globalBlockRemaining: Duration?
-    /// 401, 403 and non-shared 429 answers in the last 10 minutes (`rate_limit_danger` at 500).
+    /// 401, 403 and non-shared 429 answers in the last 10 minutes (`rate_limit_danger` above 500).
     public var invalidRequests: Int
+    /// What that count means now: calm, a warning, or every write paused (SPEC 1.8).
+    public var invalidRequestLevel: InvalidRequestWindow.Level
+
+    public init(tokenInvalid: Bool, cloudflareBanRemaining: Duration?, globalBlockRemaining: Duration?,
+                invalidRequests: Int, invalidRequestLevel: InvalidRequestWindow.Level = .calm) {
+        self.tokenInvalid = tokenInvalid; self.cloudflareBanRemaining = cloudflareBanRemaining
+        self.globalBlockRemaining = globalBlockRemaining; self.invalidRequests = invalidRequests
+        self.invalidRequestLevel = invalidRequestLevel
+    }
 }
 
 /// Discord's REST rate limits as a pure state machine: requests ask for a permit, responses' headers
@@ -61,6 +73,8 @@ public struct RateLimiterStanding: Sendable, Equatable {
 ///   carries no bucket headers is limited only globally.
 /// - A bucket grants while `remaining − in flight > 0`, and waits for its reset when `remaining` is 0.
 /// - The global limit is a sliding window: at most `globalLimit` grants in any `globalPeriod`.
+/// - Invalid requests (401, 403, non-shared 429) are counted in an `InvalidRequestWindow`; while it says
+///   `writesPaused`, every write (any method but GET) with the bot token is refused before it is sent.
 struct RateLimitState: Sendable {
     struct BucketKey: Hashable, Sendable {
         var bucket: String
@@ -96,7 +110,6 @@ struct RateLimitState: Sendable {
     static let sameWindowTolerance: Duration = .milliseconds(500)
     /// A Cloudflare ban without `Retry-After` lasts this long.
     static let defaultBan: Duration = .seconds(3600)
-    static let invalidWindow: Duration = .seconds(600)
 
     private(set) var routes: [String: RouteBucket] = [:]
     private(set) var buckets: [BucketKey: Bucket] = [:]
@@ -105,7 +118,7 @@ struct RateLimitState: Sendable {
     private(set) var tokenInvalid = false
     private var globalGrants: [Duration] = []
     private var globalOldest = 0
-    private var invalid = SlidingWindowCounter(window: invalidWindow, slots: 600)
+    private var invalid = InvalidRequestWindow()
     private var nextPermitID: UInt64 = 1
 
     init(globalLimit: Int = 50, globalPeriod: Duration = .seconds(1)) {
@@ -127,6 +140,9 @@ struct RateLimitState: Sendable {
         if let until = bannedUntil {
             if now < until { return .refused(.cloudflareBan(retryAfter: until - now)) }
             bannedUntil = nil
+        }
+        if botAuthorized, route.method != .get, invalid.level(at: now) == .writesPaused {
+            return .refused(.writesPaused(invalidRequests: invalid.count(at: now)))
         }
         if let until = globalBlockedUntil {
             if now < until { return .wait(until: until) }
@@ -176,7 +192,7 @@ struct RateLimitState: Sendable {
         let status = response.status
         let headers = RateLimitHeaders(response.headers)
         let shared = headers.scope == .shared
-        if status == 401 || status == 403 || (status == 429 && !shared) { invalid.record(at: now) }
+        invalid.record(status: status, sharedScope: shared, at: now)
         if status == 401, permit.botAuthorized {
             tokenInvalid = true
             return .tokenInvalid
@@ -247,7 +263,7 @@ struct RateLimitState: Sendable {
             tokenInvalid: tokenInvalid,
             cloudflareBanRemaining: bannedUntil.flatMap { now < $0 ? $0 - now : nil },
             globalBlockRemaining: globalBlockedUntil.flatMap { now < $0 ? $0 - now : nil },
-            invalidRequests: invalid.count(at: now))
+            invalidRequests: invalid.count(at: now), invalidRequestLevel: invalid.level(at: now))
     }
 }
 

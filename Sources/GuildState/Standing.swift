@@ -134,8 +134,3 @@ extension GuildState {
         required.subtracting(botPermissions).names
     }
 }
-
-extension Permissions {
-    /// Every bit: what ADMINISTRATOR and ownership grant.
-    public static let all = Permissions(rawValue: .max)
-}

@@ -17,7 +17,8 @@ public struct AuditRoster: Sendable {
         var nickStart: UInt32
         /// -1: the nickname is left alone.
         let nickLength: Int32
-        let hasAccess: Bool
+        /// Active and allowed by Auth: without access the member is kicked and unlinked.
+        public let hasAccess: Bool
     }
 
     public private(set) var entries: [Entry] = []
@@ -129,7 +130,7 @@ public struct RosterCheck: Sendable {
 
     /// What one of the roster's names maps to for this planner.
     enum Resolved: Sendable {
-        /// No role, ever, or only managed roles have the name.
+        /// No role, ever (`@everyone`, empty, reserved), or only managed roles have the name.
         case none
         /// No role has the name: it would be created.
         case create
@@ -185,8 +186,12 @@ extension MemberPlanner {
     /// Resolves the roster's names against this planner's roles, once for a whole audit.
     public func check(_ roster: AuditRoster) -> RosterCheck {
         let resolved = roster.names.map { name -> RosterCheck.Resolved in
-            if GuildRoleIndex.mapsToNoRole(name) { return .none }
-            guard let entry = index.entry(name) else { return .create }
+            let entry: GuildRoleIndex.NameEntry
+            switch index.lookup(name) {
+            case .noRole: return .none
+            case .missing: return .create
+            case .named(let named): entry = named
+            }
             let candidates = index.candidates(entry)
             switch candidates.count {
             case 0: return .none

@@ -30,15 +30,18 @@ public struct GuildRoleIndex: Sendable {
         case managedOnly
         /// No role has the name: create it (unless role creation is disabled).
         case missing
-        /// The name is `@everyone`, or empty after the text rules: it maps to no role, ever.
+        /// The name is `@everyone`, empty after the text rules, or a reserved group name: it maps to no
+        /// role, ever (a reserved name never adds a role, even when the guild has a role of that name).
         case never
     }
 
     /// What a (cut) wanted name maps to: the assignable roles with the name are
     /// `candidates[start ..< start + count]`, oldest first; none (count 0) when only managed roles have it.
+    /// A `reserved` name maps to no role at all.
     struct NameEntry: Sendable {
         var start: Int32
         var count: Int32
+        var reserved: Bool
     }
 
     /// The per-role facts the hot path reads: no strings, nothing to retain.
@@ -92,7 +95,7 @@ public struct GuildRoleIndex: Sendable {
         for (offset, role) in ordered.enumerated() {
             let rank = 2 * (offset + 1)
             let fact = Facts(name: role.name, managed: role.managed,
-                             reserved: reservedKeys.contains(DiscordText.reservedKey(role.name)),
+                             reserved: Self.isReserved(role.name, keys: reservedKeys),
                              manageable: rank < botRank, rank: rank)
             facts[role.id] = fact
             bits[role.id] = Bits(rank: Int32(rank), persistent: fact.persistent, manageable: fact.manageable)
@@ -109,11 +112,12 @@ public struct GuildRoleIndex: Sendable {
         var entries: [String: NameEntry] = [:]
         var candidates: [Snowflake] = []
         for (name, ids) in assignable {
-            entries[name] = NameEntry(start: Int32(candidates.count), count: Int32(ids.count))
+            entries[name] = NameEntry(start: Int32(candidates.count), count: Int32(ids.count),
+                                      reserved: Self.isReserved(name, keys: reservedKeys))
             candidates.append(contentsOf: ids.sorted())
         }
         for name in managedNames where entries[name] == nil {
-            entries[name] = NameEntry(start: 0, count: 0)
+            entries[name] = NameEntry(start: 0, count: 0, reserved: Self.isReserved(name, keys: reservedKeys))
         }
         self.names = NameTable(entries)
         self.candidates = candidates
@@ -130,16 +134,40 @@ public struct GuildRoleIndex: Sendable {
 
     /// Resolves a wanted group or state name (cut here by the text rules).
     public func resolve(_ wantedName: String) -> Resolution {
-        let name = DiscordText.roleName(wantedName)
-        if Self.mapsToNoRole(name) { return .never }
-        guard let entry = names[name] else { return .missing }
-        if entry.count > 0 { return .roles(Array(candidates(entry))) }
-        return .managedOnly
+        switch lookup(DiscordText.roleName(wantedName)) {
+        case .noRole: .never
+        case .missing: .missing
+        case .named(let entry): entry.count > 0 ? .roles(Array(candidates(entry))) : .managedOnly
+        }
     }
 
-    /// The entry of a cut name; nil when no role has it.
+    /// What a cut wanted name finds among the roles.
+    enum Lookup {
+        /// `@everyone`, the empty name or a reserved group name: no role, ever, and none is created.
+        case noRole
+        /// No role has the name: it would be created.
+        case missing
+        /// Roles have the name (only managed ones when `count` is 0).
+        case named(NameEntry)
+    }
+
+    /// The one place a cut wanted name is looked up: the plan, the in-sync check and the roster check
+    /// all ask here, so they agree. A reserved name never adds a role (SPEC 1.2): names some role has
+    /// carry that answer in their entry; the reserved keys are read only for names no role has.
     @inline(__always)
-    func entry(_ cutName: String) -> NameEntry? { names[cutName] }
+    func lookup(_ cutName: String) -> Lookup {
+        if Self.mapsToNoRole(cutName) { return .noRole }
+        guard let entry = names[cutName] else {
+            return Self.isReserved(cutName, keys: reservedKeys) ? .noRole : .missing
+        }
+        return entry.reserved ? .noRole : .named(entry)
+    }
+
+    /// Whether a name is one of Auth's reserved group names: its reserved key (the role-name cut,
+    /// lower-cased) is one of theirs.
+    private static func isReserved(_ name: String, keys: Set<String>) -> Bool {
+        !keys.isEmpty && keys.contains(DiscordText.reservedKey(name))
+    }
 
     @inline(__always)
     func candidates(_ entry: NameEntry) -> ArraySlice<Snowflake> {

@@ -8,16 +8,21 @@ public enum SkipReason: String, Sendable, Hashable, Codable, CaseIterable {
     case roleAboveBot = "role_above_bot"
     /// The member ranks at or above the bot: its nickname is not set (nor is it kicked).
     case memberAboveBot = "member_above_bot"
+    /// The bot lacks the permission the write needs (SPEC 1.8): roles and role creation need
+    /// MANAGE_ROLES, a kick KICK_MEMBERS, a nickname MANAGE_NICKNAMES. Discord would refuse it, and every
+    /// refusal counts toward its invalid-request ban, so it is not sent until the permission is back.
+    case missingPermissions = "missing_permissions"
 }
 
 /// One thing left undone, with what it concerns.
 public struct PlanSkip: Sendable, Hashable {
     public var reason: SkipReason
-    /// For `roleAboveBot`: the roles that should have been added or removed.
+    /// For `roleAboveBot` and `missingPermissions`: the roles that should have been added or removed.
     public var roles: [Snowflake]
-    /// For `memberAboveBot`: the nickname that was not set, if that was the skipped change.
+    /// For `memberAboveBot` and `missingPermissions`: the nickname that was not set, if that was the
+    /// skipped change.
     public var nickname: String?
-    /// For `memberAboveBot`: the kick that was not made.
+    /// For `memberAboveBot` and `missingPermissions`: the kick that was not made.
     public var kick: Bool
 
     public init(reason: SkipReason, roles: [Snowflake] = [], nickname: String? = nil, kick: Bool = false) {

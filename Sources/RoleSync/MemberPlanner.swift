@@ -5,16 +5,22 @@ import DiscordModels
 /// nickname to the `MemberPlan` that makes the member match Auth. Pure and cheap: build one planner per
 /// audit (or after any role, owner, bot-standing, reserved-name or config change) and plan every member
 /// with it; the guild-wide lookups live in its `GuildRoleIndex`.
+///
+/// A write the bot's permissions do not allow is never planned (SPEC 1.8): it becomes a
+/// `missing_permissions` skip, so the member is not in sync and is planned again once they are back.
 public struct MemberPlanner: Sendable {
     public let index: GuildRoleIndex
     public let ownerID: Snowflake
     public let config: RoleSyncConfig
+    /// The bot's guild permissions (ADMINISTRATOR already widened to all).
+    public let botPermissions: Permissions
     private let formats: NameTable<NameFormat>
 
-    public init(index: GuildRoleIndex, ownerID: Snowflake, config: RoleSyncConfig) {
+    public init(index: GuildRoleIndex, ownerID: Snowflake, config: RoleSyncConfig, botPermissions: Permissions = .all) {
         self.index = index
         self.ownerID = ownerID
         self.config = config
+        self.botPermissions = botPermissions
         self.formats = NameTable(config.nameFormats)
     }
 
@@ -24,11 +30,12 @@ public struct MemberPlanner: Sendable {
     ///   - ownerID: the guild owner's user id.
     ///   - botHighestRole: the bot's highest role, nil when it holds none.
     ///   - reservedGroupNames: Auth's reserved group names.
+    ///   - botPermissions: the bot's guild permissions (`GuildState.botPermissions`).
     public init(roles: [Role], guildID: Snowflake, ownerID: Snowflake, botHighestRole: Role?,
-                reservedGroupNames: some Sequence<String>, config: RoleSyncConfig) {
+                reservedGroupNames: some Sequence<String>, config: RoleSyncConfig, botPermissions: Permissions = .all) {
         self.init(index: GuildRoleIndex(roles: roles, guildID: guildID, botHighestRole: botHighestRole,
                                         reservedGroupNames: reservedGroupNames),
-                  ownerID: ownerID, config: config)
+                  ownerID: ownerID, config: config, botPermissions: botPermissions)
     }
 
     /// The plan for a linked member. A member object without a user (Discord always sends one for
@@ -87,14 +94,21 @@ public struct MemberPlanner: Sendable {
 
         var skips: [PlanSkip] = []
         if !untouchable.isEmpty { skips.append(PlanSkip(reason: .roleAboveBot, roles: untouchable)) }
+        if !botPermissions.contains(.manageRoles), !add.isEmpty || !remove.isEmpty || !create.isEmpty {
+            skips.append(PlanSkip(reason: .missingPermissions, roles: add + remove))
+            desired = knownRoles(roles)
+            (add, remove, create) = ([], [], [])
+        }
 
         var nickname: String?
         if config.syncNames, let wanted = Nickname.wanted(for: user, format: nameFormat(forState: user.state)),
            wanted != nick {
-            if index.isBelowBot(roles) {
-                nickname = wanted
-            } else {
+            if !index.isBelowBot(roles) {
                 skips.append(PlanSkip(reason: .memberAboveBot, nickname: wanted))
+            } else if !botPermissions.contains(.manageNicknames) {
+                skips.append(PlanSkip(reason: .missingPermissions, nickname: wanted))
+            } else {
+                nickname = wanted
             }
         }
 
@@ -168,8 +182,12 @@ public struct MemberPlanner: Sendable {
     /// What a cut wanted name maps to for a member holding `held`.
     @inline(__always)
     func mapping(_ cut: String, held: some Collection<Snowflake>) -> Mapping {
-        if GuildRoleIndex.mapsToNoRole(cut) { return .none }
-        guard let entry = index.entry(cut) else { return .create }
+        let entry: GuildRoleIndex.NameEntry
+        switch index.lookup(cut) {
+        case .noRole: return .none
+        case .missing: return .create
+        case .named(let named): entry = named
+        }
         let candidates = index.candidates(entry)
         switch candidates.count {
         case 0: return .none  // only managed roles have the name
@@ -185,6 +203,10 @@ public struct MemberPlanner: Sendable {
         guard index.isBelowBot(roles) else {
             return MemberPlan(memberID: memberID, accessRevoked: true, desiredRoles: current,
                               skips: [PlanSkip(reason: .memberAboveBot, kick: true)])
+        }
+        guard botPermissions.contains(.kickMembers) else {
+            return MemberPlan(memberID: memberID, accessRevoked: true, desiredRoles: current,
+                              skips: [PlanSkip(reason: .missingPermissions, kick: true)])
         }
         let why = user.active ? "can_access_discord is false" : "the Auth user is inactive"
         return MemberPlan(memberID: memberID, accessRevoked: true, kick: true, desiredRoles: current,

@@ -43,10 +43,14 @@ public enum AlertSeverity: String, Codable, Sendable, Hashable {
 public struct AlertCondition: Hashable, Sendable {
     public var message: String
     public var details: [String: JSONValue]
+    /// How bad it is now, when that depends on the condition (`rate_limit_danger` turns critical once
+    /// writes pause); nil: the kind's own severity.
+    public var severity: AlertSeverity?
 
-    public init(message: String, details: [String: JSONValue] = [:]) {
+    public init(message: String, details: [String: JSONValue] = [:], severity: AlertSeverity? = nil) {
         self.message = message
         self.details = details
+        self.severity = severity
     }
 }
 
@@ -86,11 +90,13 @@ public enum AlertNotice: Hashable, Sendable {
     case raised(Alert)
     /// Still open after `repeat_after`.
     case repeated(Alert)
+    /// Still open, and now of another severity (announced again at once).
+    case severityChanged(Alert)
     case resolved(Alert)
 
     public var alert: Alert {
         switch self {
-        case .raised(let a), .repeated(let a), .resolved(let a): a
+        case .raised(let a), .repeated(let a), .severityChanged(let a), .resolved(let a): a
         }
     }
 }

@@ -6,7 +6,8 @@ import Foundation
 /// with a notice when it ends. Fed with observations and clock ticks; returns the notices to send.
 ///
 /// An alert is identified by its kind and a subject ("" for guild-wide alerts; the member's id for
-/// `role_fight`), so two fighting members are two alerts.
+/// `role_fight`), so two fighting members are two alerts. An open alert whose severity changes (the
+/// condition's own severity, e.g. `rate_limit_danger` turning critical) is announced again at once.
 public struct AlertBook<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
     struct Key: Hashable, Sendable {
         var kind: AlertKind
@@ -49,10 +50,18 @@ public struct AlertBook<Instant: InstantProtocol>: Sendable where Instant.Durati
         if var entry = entries[key] {
             entry.condition = condition
             if var alert = entry.alert {
-                // Keep the open alert's text current without announcing it again.
+                // Keep the open alert's text current without announcing it again, unless its severity changed.
                 alert.message = condition.message
                 alert.details = condition.details
+                let severity = condition.severity ?? kind.severity
+                let changed = severity != alert.severity
+                alert.severity = severity
                 entry.alert = alert
+                if changed {
+                    entry.lastNoticeAt = now
+                    entries[key] = entry
+                    return [.severityChanged(alert)]
+                }
             }
             entries[key] = entry
         } else {
@@ -77,7 +86,7 @@ public struct AlertBook<Instant: InstantProtocol>: Sendable where Instant.Durati
                     notices.append(.repeated(alert))
                 }
             } else if entry.since.advanced(by: key.kind.debounce) <= now {
-                let alert = Alert(kind: key.kind, severity: key.kind.severity, message: entry.condition.message,
+                let alert = Alert(kind: key.kind, severity: entry.condition.severity ?? key.kind.severity, message: entry.condition.message,
                                   details: entry.condition.details, raisedAt: wallClock())
                 entry.alert = alert
                 entry.lastNoticeAt = now

@@ -77,6 +77,8 @@ public final class AlertCenter<C: Clock>: Sendable where C.Duration == Duration 
                 logger.log(level: alert.severity == .critical ? .critical : .warning, "alert raised: \(alert.kind.rawValue): \(alert.message)", metadata: metadata)
             case .repeated:
                 logger.log(level: alert.severity == .critical ? .critical : .warning, "alert still open: \(alert.kind.rawValue): \(alert.message)", metadata: metadata)
+            case .severityChanged:
+                logger.log(level: alert.severity == .critical ? .critical : .warning, "alert now \(alert.severity.rawValue): \(alert.kind.rawValue): \(alert.message)", metadata: metadata)
             case .resolved:
                 logger.notice("alert resolved: \(alert.kind.rawValue)", metadata: metadata)
             }
@@ -123,7 +125,12 @@ public struct AlertWebhook: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         let alert = notice.alert
         guard isDiscordWebhook else { return Array(try encoder.encode(alert)) }
-        let verb = switch notice { case .raised: "raised"; case .repeated: "still open"; case .resolved: "resolved" }
+        let verb = switch notice {
+        case .raised: "raised"
+        case .repeated: "still open"
+        case .severityChanged: "now \(alert.severity.rawValue)"
+        case .resolved: "resolved"
+        }
         let color = if case .resolved = notice { 0x2ECC71 } else if alert.severity == .critical { 0xE74C3C } else { 0xF39C12 }
         let embed = DiscordEmbed(title: "Warden alert \(verb): \(alert.kind.rawValue)",
                                  description: String(alert.message.prefix(4000)), color: color,

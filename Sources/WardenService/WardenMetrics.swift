@@ -61,8 +61,9 @@ public final class WardenMetrics: Sendable {
         Timer(label: "warden_rest_ratelimit_wait_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
     }
 
-    public func invalidRequests(lastTenMinutes count: Int) {
+    public func invalidRequests(lastTenMinutes count: Int, writesPaused: Bool = false) {
         Gauge(label: "warden_rest_invalid_requests_10m", factory: factory).record(count)
+        Gauge(label: "warden_rest_writes_paused", factory: factory).record(writesPaused ? 1 : 0)
     }
 
     /// `cause`: `manual_edit`, `auth_change`, `audit`, `link`, `task`.

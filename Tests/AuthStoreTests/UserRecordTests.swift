@@ -268,6 +268,44 @@ struct AuthUserImportTests {
         #expect(throws: DecodingError.self) { try decode(base + #", "discord": {}}"#) }
     }
 
+    @Test("a key the contract does not define is refused naming it, at the top and in nested objects")
+    func unknownKeys() throws {
+        func refusedKey(_ json: String) -> [String]? {
+            do {
+                _ = try decode(json)
+                return nil
+            } catch DecodingError.dataCorrupted(let context) where context.underlyingError is UnknownRecordKey {
+                return context.codingPath.map(\.stringValue)
+            } catch {
+                return ["other: \(error)"]
+            }
+        }
+        #expect(refusedKey(base + #", "Discord": {"uid": "80351110224678912"}}"#) == ["Discord"])
+        #expect(refusedKey(base + #", "discord": {"uid": "1", "uid2": "2"}}"#) == ["discord", "uid2"])
+        #expect(refusedKey(base.replacingOccurrences(of: #""alliance_ticker": "JL""#, with: #""alliance_ticker": "JL", "ticker": "JL""#) + "}")
+                == ["main_character", "ticker"])
+        #expect(refusedKey(base + #", "groupz": []}"#) == ["groupz"])
+        #expect(refusedKey(base + "}") == nil)
+        #expect(refusedKey(base + #", "discord": null}"#) == nil)
+    }
+
+    @Test("discord.uid must be a positive snowflake")
+    func uidIsPositive() throws {
+        for uid in ["0", #""0""#, "-1", #""-1""#, "18446744073709551616", #""18446744073709551616""#, "1.5", #""12a""#, #""""#] {
+            #expect(throws: DecodingError.self, "\(uid)") { try decode(base + #", "discord": {"uid": \#(uid)}}"#) }
+        }
+        #expect(try decode(base + #", "discord": {"uid": "18446744073709551615"}}"#).discordUID == Snowflake(UInt64.max))
+    }
+
+    @Test("the store refuses a link import to Discord id 0 whatever decoded it")
+    func storeRefusesUIDZero() async throws {
+        let store = try AuthStore.inMemory()
+        await #expect(throws: AuthStoreError.invalidRecord(userID: 42, field: "discord.uid", reason: "must be a positive Discord id")) {
+            try await store.upsert(AuthUserImport(user: bruce, discordUID: 0))
+        }
+        #expect(try await store.users().isEmpty)
+    }
+
     @Test("encoding and decoding round-trips")
     func roundTrip() throws {
         let record = AuthUserImport(user: bruce, discordUID: 1234)

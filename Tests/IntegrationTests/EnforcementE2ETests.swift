@@ -194,6 +194,94 @@ import WardenService
         try await e2e.stop()
     }
 
+    /// SPEC 1.2, "once" is per existing role (issue 13, item 1): a role Warden created and an admin then
+    /// deleted, or renamed, is created again for the next member who needs it, with one POST each time.
+    @Test func aRoleWardenCreatedThenDeletedOrRenamedOnDiscordIsCreatedAgainForTheNextMember() async throws {
+        var ids: [Snowflake] = []
+        let e2e = try await E2E.start { discord in
+            let member = discord.role(named: "Member")!.id
+            ids = [discord.addMember(username: "alice", roles: [member]).user!.id,
+                   discord.addMember(username: "bob", roles: [member]).user!.id]
+            return [(E2E.user(1, groups: ["Gamma"]), ids[0]), (E2E.user(2, groups: []), ids[1])]
+        }
+        let (alice, bob) = (ids[0], ids[1])
+        let discord = e2e.discord
+        let store = e2e.parts.store
+        let member = try e2e.roleID("Member")
+        // The first audit created the role; alice gets it once its GUILD_ROLE_CREATE is in the cache.
+        try await e2e.waitUntil { discord.role(named: "Gamma").map { discord.member(alice)?.roles.contains($0.id) == true } ?? false }
+        #expect(e2e.roleCreations() == ["Gamma"])
+        let first = try e2e.roleID("Gamma")
+        #expect(e2e.roles(of: alice) == [member, first])
+
+        // Alice leaves the group (Warden takes the role away), then an admin deletes the role.
+        _ = try await store.upsert(E2E.user(1, groups: []))
+        try await e2e.waitUntil { discord.member(alice)?.roles == [member] }
+        try discord.deleteRole(first)
+        try await e2e.barrier()
+
+        // Bob needs it now: one new POST, and bob holds the new role.
+        var mark = discord.requestCount
+        _ = try await store.upsert(E2E.user(2, groups: ["Gamma"]))
+        try await e2e.waitUntil {
+            guard let gamma = discord.role(named: "Gamma")?.id else { return false }
+            return Set(discord.member(bob)?.roles ?? []) == [member, gamma]
+        }
+        try await e2e.barrier()
+        #expect(e2e.roleCreations(from: mark) == ["Gamma"])
+        let second = try e2e.roleID("Gamma")
+        #expect(second != first)
+        #expect(try await store.enforcement(userID: 2)?.state == .ok)
+
+        // An admin renames the role Warden made: bob needs "Gamma" again, gets a new one once, and the
+        // renamed role (no longer Auth's) is taken away.
+        mark = discord.requestCount
+        try discord.renameRole(second, to: "Gamma (old)")
+        try await e2e.waitUntil {
+            guard let gamma = discord.role(named: "Gamma")?.id else { return false }
+            return Set(discord.member(bob)?.roles ?? []) == [member, gamma]
+        }
+        try await e2e.barrier()
+        #expect(e2e.roleCreations(from: mark) == ["Gamma"])
+        #expect(discord.role(second)?.name == "Gamma (old)", "Warden never deletes or renames roles")
+        #expect(discord.roles.filter { $0.name == "Gamma" }.count == 1)
+        try await e2e.stop()
+    }
+
+    /// SPEC 1.8 (issue 13, item 8): without MANAGE_ROLES nothing Discord would refuse is sent (no invalid
+    /// request at all); the member is skipped with `missing_permissions` in status and in its record,
+    /// and corrected as soon as the permission is back.
+    @Test func withoutManageRolesNothingIsSentUntilThePermissionIsBack() async throws {
+        var alice = Snowflake(0)
+        let e2e = try await E2E.start(fake: { _, seed in seed.botRolePermissions = [.kickMembers, .manageNicknames, .createInstantInvite] }) { discord in
+            alice = discord.addMember(username: "alice", roles: [discord.role(named: "Member")!.id]).user!.id
+            return [(E2E.user(1, groups: ["Corp_WYE", "Gamma"]), alice)]
+        }
+        let discord = e2e.discord
+        let (member, corp) = (try e2e.roleID("Member"), try e2e.roleID("Corp_WYE"))
+        let aliceID = alice
+        #expect(e2e.writes().isEmpty, "no write, no role creation: \(e2e.writes())")
+        #expect(discord.invalidRequestCount == 0)
+        let status = try #require(await e2e.daemon.status())
+        #expect(status.enforcement.skipped.contains { $0.discordUID == aliceID && $0.userID == 1 && $0.reason == "missing_permissions" })
+        #expect(status.missingPermissions == ["MANAGE_ROLES"])
+        #expect(try await e2e.parts.store.enforcement(userID: 1)?.reason == "missing_permissions")
+        #expect(e2e.parts.alerts.isOpen(.missingPermissions))
+
+        // An admin gives the permission back: the members are checked again at once.
+        try discord.setRolePermissions(try e2e.roleID("Warden"), .wardenRequired)
+        try await e2e.waitUntil {
+            guard let gamma = discord.role(named: "Gamma")?.id else { return false }
+            return Set(discord.member(aliceID)?.roles ?? []) == [member, corp, gamma]
+        }
+        try await e2e.barrier()
+        #expect(discord.invalidRequestCount == 0)
+        #expect(try await e2e.parts.store.enforcement(userID: 1)?.state == .ok)
+        let alerts = e2e.parts.alerts
+        try await E2E.waitFor(discord) { !alerts.isOpen(.missingPermissions) }
+        try await e2e.stop()
+    }
+
     @Test func aNewGroupForManyUsersAtOnceCreatesItsRoleExactlyOnce() async throws {
         var ids: [Snowflake] = []
         let e2e = try await E2E.start { discord in

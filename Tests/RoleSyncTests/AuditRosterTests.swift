@@ -57,7 +57,13 @@ struct AuditRosterTests {
         for round in 0..<12_000 {
             let config = RoleSyncConfig(syncNames: g.next(3) != 0, disableRoleCreation: g.next(2) == 0,
                                         nameFormats: g.next(2) == 0 ? [:] : ["Member": g.pick(Self.formats), "Guest": g.pick(Self.formats)])
-            let planner = F.planner(roles: Self.roles, reserved: g.next(2) == 0 ? ["blue", "OFFICERS"] : [], config: config)
+            // Reserved names hit held roles (blue), roles above the bot (OFFICERS), wanted names with a
+            // role (alpha, member: SPEC 1.2, they map to no role), names no role has (missing) and a name
+            // only equal after the cut (the 100-character one).
+            let reserved = g.pick([[], ["blue", "OFFICERS"], ["alpha", " MEMBER ", "missing", Self.long.lowercased() + "q"]])
+            // Missing permissions turn writes into skips: a member is in sync or not whatever the bot may do.
+            let permissions = g.pick([Permissions.all, .all, [], [.manageRoles], [.manageNicknames, .kickMembers]])
+            let planner = F.planner(roles: Self.roles, reserved: reserved, config: config, permissions: permissions)
             let user = randomUser(&g)
             let wish = MemberWish(for: user, config: config)
             var member = randomMember(&g, wanted: wish.nickname)

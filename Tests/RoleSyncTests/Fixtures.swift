@@ -43,9 +43,9 @@ enum Fixture {
     }
 
     static func planner(roles: [Role] = roles, reserved: [String] = [], config: RoleSyncConfig = RoleSyncConfig(),
-                        botRole: Role? = bot) -> MemberPlanner {
+                        botRole: Role? = bot, permissions: Permissions = .all) -> MemberPlanner {
         MemberPlanner(roles: roles, guildID: guildID, ownerID: ownerID, botHighestRole: botRole,
-                      reservedGroupNames: reserved, config: config)
+                      reservedGroupNames: reserved, config: config, botPermissions: permissions)
     }
 }
 

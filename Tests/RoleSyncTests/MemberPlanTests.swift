@@ -46,6 +46,39 @@ struct MemberPlanTests {
         #expect((plan.nickname == nil) == current)
     }
 
+    @Test("a write the bot lacks the permission for is never planned: it is a missing_permissions skip (SPEC 1.8)")
+    func missingPermissions() {
+        let user = Fixture.user(["Alpha", "Delta"], main: Fixture.bruce)
+        let member = Fixture.member([10, 16], nick: "bruce")  // Alpha to add, Other to remove, Delta to create
+        let all = Fixture.planner(config: Self.syncing).checkedPlan(for: user, member: member)
+        #expect(all.rolesToAdd.ids == [11] && all.rolesToRemove.ids == [16] && all.rolesToCreate == ["Delta"])
+        #expect(all.nickname == "[WYE] Bruce Wayne" && all.skips.isEmpty)
+
+        // No MANAGE_ROLES: no role added, removed or created; the nickname still goes.
+        let noRoles = Fixture.planner(config: Self.syncing, permissions: [.manageNicknames, .kickMembers])
+            .checkedPlan(for: user, member: member)
+        #expect(noRoles.rolesToAdd.isEmpty && noRoles.rolesToRemove.isEmpty && noRoles.rolesToCreate.isEmpty)
+        #expect(!noRoles.changesRoles && noRoles.desiredRoles.ids == [10, 16], "a PATCH keeps the roles as they are")
+        #expect(noRoles.nickname == "[WYE] Bruce Wayne")
+        #expect(noRoles.skipReasons == [.missingPermissions])
+        #expect(noRoles.skips.first?.roles.ids == [11, 16])
+        #expect(!noRoles.change.contains("roles"), "the change (the audit-log reason) names only what is sent: \(noRoles.change)")
+
+        // No MANAGE_NICKNAMES: the roles go, the nickname is skipped.
+        let noNicks = Fixture.planner(config: Self.syncing, permissions: [.manageRoles]).checkedPlan(for: user, member: member)
+        #expect(noNicks.changesRoles && noNicks.rolesToCreate == ["Delta"])
+        #expect(noNicks.nickname == nil && noNicks.skips == [PlanSkip(reason: .missingPermissions, nickname: "[WYE] Bruce Wayne")])
+
+        // No KICK_MEMBERS: a user without access is not kicked; access stays revoked.
+        let noKick = Fixture.planner(permissions: [.manageRoles, .manageNicknames])
+            .checkedPlan(for: Fixture.user(access: false), member: Fixture.member([10]))
+        #expect(!noKick.kick && noKick.accessRevoked && !noKick.needsWrite)
+        #expect(noKick.skips == [PlanSkip(reason: .missingPermissions, kick: true)])
+
+        // A member already in sync is in sync whatever the bot may do.
+        #expect(Fixture.planner(permissions: []).checkedPlan(for: Fixture.user(["Alpha"]), member: Fixture.member([10, 11])).isInSync)
+    }
+
     @Test("sync_names off: a wrong nickname is left alone")
     func syncNamesOff() {
         let plan = Fixture.planner(config: RoleSyncConfig(syncNames: false, nameFormats: ["Member": Self.format]))

@@ -78,6 +78,35 @@ import Testing
         #expect(book.open.first?.message == "2 roles")
     }
 
+    @Test func anOpenAlertWhoseSeverityChangesIsAnnouncedAgainAtOnce() {
+        var book = book()
+        let warning = AlertCondition(message: "600 invalid requests")
+        #expect(book.observe(.rateLimitDanger, warning, now: start).first.map { $0 == .raised($0.alert) && $0.alert.severity == .warning } == true)
+        #expect(book.observe(.rateLimitDanger, warning, now: start.advanced(by: .seconds(1))).isEmpty)
+
+        let critical = AlertCondition(message: "2000 invalid requests: writes paused", severity: .critical)
+        let escalated = book.observe(.rateLimitDanger, critical, now: start.advanced(by: .seconds(2)))
+        guard case .severityChanged(let alert)? = escalated.first, escalated.count == 1 else {
+            Issue.record("expected one severity change, got \(escalated)"); return
+        }
+        #expect(alert.severity == .critical && alert.message == critical.message)
+        #expect(book.open.first?.severity == .critical)
+        #expect(book.observe(.rateLimitDanger, critical, now: start.advanced(by: .seconds(3))).isEmpty, "announced once")
+
+        let calmer = book.observe(.rateLimitDanger, warning, now: start.advanced(by: .seconds(4)))
+        #expect(calmer.map(\.alert.severity) == [.warning], "and again when it drops back")
+        guard case .resolved(let resolved)? = book.observe(.rateLimitDanger, nil, now: start.advanced(by: .seconds(5))).first else {
+            Issue.record("expected a resolution"); return
+        }
+        #expect(resolved.severity == .warning)
+    }
+
+    @Test func anAlertRaisedWithItsOwnSeverityKeepsIt() {
+        var book = book()
+        let raised = book.observe(.rateLimitDanger, AlertCondition(message: "paused", severity: .critical), now: start)
+        #expect(raised.map(\.alert.severity) == [.critical])
+    }
+
     @Test func encodesAsTheAdminAPIContract() throws {
         let alert = Alert(kind: .missingPermissions, severity: .critical, message: "missing MANAGE_ROLES",
                           details: ["missing": .array([.string("MANAGE_ROLES")])], raisedAt: Date(timeIntervalSince1970: 0))

@@ -11,7 +11,7 @@ import Testing
 
 /// A guild writer that records each write and, like Discord, echoes it back as a gateway event.
 actor RecordingWriter: GuildWriter {
-    enum Write: Equatable {
+    enum Write: Hashable {
         case add(user: Snowflake, role: Snowflake)
         case remove(user: Snowflake, role: Snowflake)
         case modify(user: Snowflake, roles: [Snowflake]?, nick: String?)
@@ -179,7 +179,8 @@ struct Harness {
 
     static func make(enforce: Bool = true, syncNames: Bool = false, fightLimit: Int = 5,
                      unlinkedMembers: UnlinkedMemberPolicy = .ignore, roleEchoesLate: Bool = false,
-                     failFirstWrite: DiscordRESTError? = nil, logLines: TestBox<[String]>? = nil, members: [GuildMember], users: [(AuthUser, Snowflake?)]) async throws -> Harness {
+                     failFirstWrite: DiscordRESTError? = nil, logLines: TestBox<[String]>? = nil,
+                     botPermissions: Permissions = .wardenRequired, members: [GuildMember], users: [(AuthUser, Snowflake?)]) async throws -> Harness {
         let store = try AuthStore.inMemory()
         for (user, uid) in users {
             _ = try await store.upsert(AuthUserImport(user: user, discordUID: uid))
@@ -204,8 +205,10 @@ struct Harness {
         await enforcer.apply(.ready(Ready(user: User(id: Fixture.bot, username: "Warden", discriminator: "1234", bot: true),
                                           guilds: [UnavailableGuild(id: Fixture.guildID, unavailable: true)],
                                           sessionID: "s", resumeGatewayURL: "ws://127.0.0.1")))
+        var wardenRole = Fixture.wardenRole
+        wardenRole.permissions = botPermissions
         let guild = Guild(id: Fixture.guildID, name: "Test", ownerID: Fixture.owner,
-                          roles: [Fixture.everyone, Fixture.officers, Fixture.wardenRole, Fixture.member, Fixture.alpha,
+                          roles: [Fixture.everyone, Fixture.officers, wardenRole, Fixture.member, Fixture.alpha,
                                   Fixture.bravo, Fixture.booster],
                           members: [botMember], memberCount: members.count + 1)
         await enforcer.apply(.guildCreate(guild))

@@ -84,7 +84,7 @@ public struct DaemonAdminBackend: AdminBackend {
         let planner = await parts.enforcer.withGuild { guild -> MemberPlanner? in
             guard let owner = guild.ownerID else { return nil }
             return MemberPlanner(roles: guild.roles, guildID: guildID, ownerID: owner, botHighestRole: guild.botHighestRole,
-                                 reservedGroupNames: reserved, config: config)
+                                 reservedGroupNames: reserved, config: config, botPermissions: guild.botPermissions)
         }
         guard let planner else { return JoinPlan(roles: []) }
         let plan = planner.plan(for: user, memberID: uid, roles: [Snowflake](), nick: nil)

@@ -298,7 +298,8 @@ public final class WardenDaemon: Service, Sendable {
 
     private func housekeeping(_ parts: Parts) async {
         let downAfter = Duration.seconds(configuration.alerts.gatewayDownAfter)
-        var banned = false
+        // REST writes are held back: a Cloudflare ban, or invalid requests paused every write (SPEC 1.8).
+        var writesHeld = false
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             if Task.isCancelled { return }
@@ -312,28 +313,18 @@ public final class WardenDaemon: Service, Sendable {
             }
 
             let standing = await parts.rest.rateLimiter.standing()
-            metrics.invalidRequests(lastTenMinutes: standing.invalidRequests)
-            if banned, standing.cloudflareBanRemaining == nil {
-                // Writes refused during the ban were marked failed; check everyone again now rather than
+            let paused = standing.invalidRequestLevel == .writesPaused
+            metrics.invalidRequests(lastTenMinutes: standing.invalidRequests, writesPaused: paused)
+            let held = standing.cloudflareBanRemaining != nil || paused
+            if writesHeld, !held, await parts.enforcer.withGuild({ $0.isMemberCacheComplete }) {
+                // Writes refused meanwhile were marked failed; check everyone again now rather than
                 // leaving them wrong until the next periodic audit.
-                banned = false
-                if await parts.enforcer.withGuild({ $0.isMemberCacheComplete }) {
-                    let report = await parts.enforcer.audit(cause: .audit)
-                    logger.notice("the Cloudflare ban is over: audited the guild",
-                                  metadata: ["checked": "\(report.checked)", "wrong": "\(report.wrong)"])
-                }
+                let report = await parts.enforcer.audit(cause: .audit)
+                logger.notice("Discord writes resume: audited the guild",
+                              metadata: ["checked": "\(report.checked)", "wrong": "\(report.wrong)"])
             }
-            if let ban = standing.cloudflareBanRemaining {
-                banned = true
-                parts.alerts.observe(.rateLimitDanger, AlertCondition(
-                    message: "Cloudflare banned this address (429 without JSON); REST requests stopped for \(ban)"))
-            } else if standing.invalidRequests > 500 {
-                parts.alerts.observe(.rateLimitDanger, AlertCondition(
-                    message: "\(standing.invalidRequests) invalid requests (401/403/429) in the last 10 minutes; Discord bans at 10,000",
-                    details: ["invalid_requests": .number(Double(standing.invalidRequests))]))
-            } else {
-                parts.alerts.observe(.rateLimitDanger, nil)
-            }
+            writesHeld = held
+            parts.alerts.observe(.rateLimitDanger, RateLimitDanger.condition(standing))
             if standing.tokenInvalid { fail(.authFailed, "Discord answered 401: the bot token is invalid; requests stopped") }
 
             let (members, roles) = await parts.enforcer.withGuild { ($0.memberCount, $0.roleCount) }

@@ -22,14 +22,19 @@ public struct EnforcerConfiguration: Sendable {
     public var writesPerLane: Int
     /// How long a completed write's expected result stands in for the cache before its echo event arrives.
     public var echoTimeout: Duration
+    /// How long a role Warden created is believed to exist while its GUILD_ROLE_CREATE has not arrived.
+    /// Only a safety net: the event (or a GUILD_CREATE listing every role) always comes, but may lag
+    /// behind a busy gateway; ending the memory too early would create the role twice.
+    public var roleEchoTimeout: Duration
 
     public init(guildID: Snowflake, enforce: Bool = true, roleSync: RoleSyncConfig = RoleSyncConfig(),
                 unlinkedMembers: UnlinkedMemberPolicy = .ignore, fightLimit: Int = 5,
                 fightWindow: Duration = .seconds(600), fightPause: Duration = .seconds(3600),
-                writesPerLane: Int = 4, echoTimeout: Duration = .seconds(10)) {
+                writesPerLane: Int = 4, echoTimeout: Duration = .seconds(10), roleEchoTimeout: Duration = .seconds(60)) {
         self.guildID = guildID; self.enforce = enforce; self.roleSync = roleSync
         self.unlinkedMembers = unlinkedMembers; self.fightLimit = fightLimit; self.fightWindow = fightWindow
         self.fightPause = fightPause; self.writesPerLane = writesPerLane; self.echoTimeout = echoTimeout
+        self.roleEchoTimeout = roleEchoTimeout
     }
 }
 
@@ -125,12 +130,11 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private var touchedWhileBusy: Set<Snowflake> = []
     private var fights: [Snowflake: FightRecord] = [:]
     private var kicking: Set<Snowflake> = []
-    private var roleCreations: [String] = []
-    private var creatingRole = false
-    private var failedRoleNames: Set<String> = []
-    /// Roles Warden created whose GUILD_ROLE_CREATE has not reached the cache yet (Discord's answer and
-    /// the event race): a member planned meanwhile still misses the role, but it is not created again.
-    private var createdAwaitingEcho: [String: C.Instant] = [:]
+    /// Roles to create, created and not yet in the cache, failed; and the members waiting for them.
+    private var roleCreations = RoleCreationMemory<C.Instant>()
+    /// The permissions Warden needs that the bot had at the last standing check: when one comes back,
+    /// the members skipped for lacking it are audited (SPEC 1.8).
+    private var knownBotPermissions: Permissions = []
     private var watchers: [Snowflake: [@Sendable (Snowflake, SettleOutcome) -> Void]] = [:]
     private var stopped = false
     /// A write was refused with 60003 (the guild requires 2FA, the bot owner has none) and no write
@@ -228,14 +232,15 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
 
         let rolesChanged = !changes.rolesCreated.isEmpty || !changes.rolesRenamed.isEmpty
             || !changes.rolesMoved.isEmpty || !changes.rolesDeleted.isEmpty
-        if !createdAwaitingEcho.isEmpty, case .guildCreate = dispatch {
-            // A fresh GUILD_CREATE lists every role: the cache is the truth again for these names.
-            createdAwaitingEcho = [:]
-        }
+        var permissionsGained = false
         if rolesChanged || changes.botStandingMayHaveChanged || changes.guildUpdated || changes.availability != nil {
             invalidatePlanner()
             checkStanding()
+            let permissions = guild.botPermissions.intersection(.wardenRequired)
+            permissionsGained = !permissions.subtracting(knownBotPermissions).isEmpty
+            knownBotPermissions = permissions
         }
+        if rolesChanged { followRoleCreations(changes, dispatch: dispatch, now: now) }
 
         // Chunk data only refreshes the cache; the audit that follows the completed fill checks everyone.
         let fromChunk = if case .guildMembersChunk = dispatch { true } else { false }
@@ -273,9 +278,22 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         if changes.memberFillCompleted {
             logger.info("member cache complete", metadata: ["members": "\(guild.memberCount)", "roles": "\(guild.roleCount)"])
             _ = audit(cause: .audit)
-        } else if rolesChanged, guild.isMemberCacheComplete {
+        } else if rolesChanged || permissionsGained, guild.isMemberCacheComplete {
+            // A permission back (SPEC 1.8): the members skipped with `missing_permissions` are checked again.
             _ = audit(cause: .roleChange)
         }
+    }
+
+    /// Keeps the memory of created roles in line with the guild (SPEC 1.2, "once" per existing role): a
+    /// role that reached the cache, or a created one deleted or renamed, ends it; the members waiting for
+    /// those names are planned again.
+    private func followRoleCreations(_ changes: GuildChanges, dispatch: GatewayDispatch, now: C.Instant) {
+        var replan: [Snowflake] = []
+        if case .guildCreate = dispatch { replan += roleCreations.forgetCreated() }
+        for id in changes.rolesDeleted.map(\.id) + changes.rolesRenamed.map(\.roleID) { replan += roleCreations.roleGone(id) }
+        for id in changes.rolesCreated { if let name = guild.role(id)?.name { replan += roleCreations.roleAppeared(named: name) } }
+        for rename in changes.rolesRenamed { replan += roleCreations.roleAppeared(named: rename.after) }
+        for uid in replan { trigger(uid, cause: .roleChange, at: now) }
     }
 
     // MARK: - Auth's changes
@@ -334,7 +352,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     /// True while the user's member has a check queued or a write in flight.
     public func isPending(userID: Int64) -> Bool {
         guard let uid = users.uidOfUser[userID] else { return false }
-        return triggers[uid] != nil || busy.contains(uid)
+        return triggers[uid] != nil || busy.contains(uid) || roleCreations.isWaiting(uid)
     }
 
     /// A full audit from the cache, with no REST reads: every linked member in the guild is checked
@@ -342,9 +360,11 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     public func audit(cause: EnforcementCause, onSettled: (@Sendable (Snowflake, SettleOutcome) -> Void)? = nil) -> AuditReport {
         guard let planner = planner() else { return AuditReport(checked: 0, wrong: 0, unlinkedWithAuthRoles: 0) }
         let now = clock.now
-        failedRoleNames.removeAll()  // a failed role creation is retried at the next audit
+        roleCreations.retryFailed()  // a failed role creation is retried at the next audit
         var checked = 0
         var wrong: [Snowflake] = []
+        // Linked users without access whose account is not in the guild: only their link is left to end.
+        var revoked: [Snowflake] = []
         // Per member: no `Member`, no Auth record, no string, no allocation. Each linked user's wish was
         // built when its record changed; the roster's names are resolved once here; the member's roles
         // and nickname are read from the cache into two buffers reused for the whole audit.
@@ -357,7 +377,11 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         let anyExpected = !expected.isEmpty, anySkipped = !skipped.isEmpty
         for position in 0..<roster.count {
             let uid = roster.entries[position].uid
-            guard guild.readMember(uid, roleIDs: &roles, nickUTF8: &nickUTF8) else { continue }
+            guard guild.readMember(uid, roleIDs: &roles, nickUTF8: &nickUTF8) else {
+                // A user without access is unlinked whether or not its account is in the guild (SPEC 1.4).
+                if !roster.entries[position].hasAccess { revoked.append(uid) }
+                continue
+            }
             checked += 1
             if anyExpected, let hope = expected[uid], now < hope.until {
                 roles = Array(hope.roles)
@@ -371,6 +395,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             if let onSettled { watchers[uid, default: []].append(onSettled) }
             trigger(uid, cause: cause, at: now)
         }
+        for uid in revoked { trigger(uid, cause: cause, at: now) }
         let unlinked = checkUnlinkedMembers(now: now)
         return AuditReport(checked: checked, wrong: wrong.count, unlinkedWithAuthRoles: unlinked)
     }
@@ -445,6 +470,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     /// once a second.
     public func housekeeping() {
         let now = clock.now
+        for uid in roleCreations.expire(now: now) { trigger(uid, cause: .roleChange, at: now) }
         for (uid, hope) in expected where hope.until <= now {
             expected[uid] = nil
             trigger(uid, cause: .audit, at: now)
@@ -470,6 +496,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     public func stop() {
         stopped = true
         queue.removeAll()
+        roleCreations.dropQueue()
         recheck.removeAll()
         for lane in laneBacklog.keys { laneBacklog[lane]?.removeAll() }
         resumeIdleWaiters()
@@ -493,7 +520,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     }
 
     private var isIdle: Bool {
-        pendingWrites == 0 && !creatingRole && !savingRecords && (roleCreations.isEmpty || stopped || !configuration.enforce)
+        pendingWrites == 0 && roleCreations.inFlight == nil && !savingRecords && (roleCreations.queue.isEmpty || !configuration.enforce)
     }
 
     private func resumeIdleWaiters() {
@@ -536,11 +563,13 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
 
     private enum Work {
         case kick(userID: Int64?)
+        /// A user without access whose account is not in the guild: only its link is ended (no request).
+        case unlink(userID: Int64)
         case member(MemberPlan, cause: EnforcementCause)
 
         var lane: Lane {
             switch self {
-            case .kick: .memberEdit
+            case .kick, .unlink: .memberEdit
             case .member(let plan, _):
                 plan.nickname == nil && plan.rolesToAdd.count + plan.rolesToRemove.count == 1 ? .memberRole : .memberEdit
             }
@@ -550,7 +579,8 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     /// What to send for a member now, from the freshest state; nil when nothing (the member is settled).
     private func work(for uid: Snowflake, now: C.Instant) -> Work? {
         let cause = triggers[uid]?.cause ?? .audit
-        guard let member = guild.member(uid) else { settle(uid, .absent); return nil }
+        roleCreations.stopWaiting(uid)  // planned again from here
+        guard let member = guild.member(uid) else { return workOutsideTheGuild(uid) }
         // Removed or in an outage: Discord would refuse every write (403 50001 counts as invalid). The
         // audit after the guild's member list is filled again checks everyone.
         guard guild.availability == .available else { settle(uid, .skipped("guild unavailable")); return nil }
@@ -566,6 +596,10 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
                   let strip = unlinked.stripPlan(for: GuildMember(user: member.user, nick: state.nick, roles: state.roles),
                                                  index: planner.index) {
             plan = strip
+            if !planner.botPermissions.contains(.manageRoles) {
+                plan = MemberPlan(memberID: uid, desiredRoles: strip.desiredRoles + strip.rolesToRemove,
+                                  skips: [PlanSkip(reason: .missingPermissions, roles: strip.rolesToRemove)])
+            }
         } else {
             if configuration.unlinkedMembers == .report, users.userOfUID[uid] == nil, let unlinked = unlinkedMembers() {
                 noteUnlinked(uid, holdsAuthRoles: !member.isBot
@@ -575,9 +609,12 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             return nil
         }
 
-        for name in plan.rolesToCreate where !failedRoleNames.contains(name) && !roleCreations.contains(name)
-            && !awaitsEcho(createdRole: name, now: now) {
-            if configuration.enforce { roleCreations.append(name) }
+        // A role to create: the member waits for it (never settled "ok" before it has it), or, when its
+        // creation failed since the last audit, is settled failed.
+        var creationFailed: String?
+        if configuration.enforce {
+            for name in plan.rolesToCreate where roleCreations.need(name, by: uid) == .failed { creationFailed = name }
+            if creationFailed != nil { roleCreations.stopWaiting(uid) }  // settled failed, after any other write
         }
 
         if !plan.needsWrite || (!plan.kick && !plan.changesMember) {
@@ -586,6 +623,10 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             } else if !plan.rolesToCreate.isEmpty, !configuration.enforce {
                 logger.notice("observe-only: would change member", metadata: ["discord_uid": "\(uid)", "change": "\(plan.change)"])
                 settle(uid, .observed(plan.change), userID: userID)
+            } else if let creationFailed {
+                settle(uid, Self.roleCreationFailed(creationFailed), userID: userID)
+            } else if roleCreations.isWaiting(uid) {
+                triggers[uid] = nil  // pending until the role appears (or its creation fails)
             } else {
                 settle(uid, .inSync, userID: userID)
             }
@@ -600,6 +641,22 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
 
         if plan.kick { return .kick(userID: userID) }
         return .member(plan, cause: cause)
+    }
+
+    /// A triggered member that is not in the guild. A linked user without access loses its link all the
+    /// same (SPEC 1.4), once the complete member cache shows the account is really not there.
+    private func workOutsideTheGuild(_ uid: Snowflake) -> Work? {
+        guard let userID = users.userOfUID[uid], users[userID]?.hasAccess == false,
+              guild.availability == .available, guild.isMemberCacheComplete else {
+            settle(uid, .absent)
+            return nil
+        }
+        guard configuration.enforce else {
+            logger.notice("observe-only: would unlink", metadata: ["discord_uid": "\(uid)", "user_id": "\(userID)"])
+            settle(uid, .observed("unlink (no access to Discord; not in the guild)"), userID: userID)
+            return nil
+        }
+        return .unlink(userID: userID)
     }
 
     /// Starts a planned write, unless the fight guard (SPEC 1.5) stops it: only corrections of changes
@@ -644,6 +701,12 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         case .kick(let userID):
             await kick(uid, userID: userID, reason: "Auth: no access to Discord", notify: true)
             finish(uid, lane: lane)
+        case .unlink(let userID):
+            await unlink(uid, userID: userID, notify: true)
+            logger.info("user without access unlinked (the account is not in the guild)",
+                        metadata: ["discord_uid": "\(uid)", "user_id": "\(userID)"])
+            settle(uid, .written, userID: userID)
+            finish(uid, lane: lane)
         case .member(let plan, let cause):
             let reason = cause.auditLogReason + ": " + plan.change
             do {
@@ -663,7 +726,15 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
                 if twoFactorBlocked { resolveTwoFactor() }
                 hooks.correction(cause, trigger.map { $0.at.duration(to: now) })
                 logger.info("member corrected", metadata: ["discord_uid": "\(uid)", "cause": "\(cause.rawValue)", "change": "\(plan.change)"])
-                settle(uid, .written, userID: users.userOfUID[uid])
+                if roleCreations.isWaiting(uid) {
+                    triggers[uid] = nil  // the rest waits for a role to be created
+                } else if let name = plan.rolesToCreate.first(where: roleCreations.hasFailed) {
+                    settle(uid, Self.roleCreationFailed(name), userID: users.userOfUID[uid])
+                } else if let reason = plan.skipReasons.first {
+                    settle(uid, .skipped(reason.rawValue), userID: users.userOfUID[uid])  // what was sent is not all
+                } else {
+                    settle(uid, .written, userID: users.userOfUID[uid])
+                }
             } catch {
                 await writeFailed(uid, error: error)
             }
@@ -696,6 +767,9 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         case .tokenInvalid:
             stopped = true
             hooks.fatal(rest)
+            settle(uid, .failed(rest.description), userID: userID)
+        case .writesPaused:
+            // Not sent (SPEC 1.8): `rate_limit_danger` says why; the audit when writes resume retries it.
             settle(uid, .failed(rest.description), userID: userID)
         default:
             if rest.has(.twoFactorRequired) {
@@ -751,10 +825,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
                 }
             }
         }
-        _ = try await store.unlink(.user(userID), notification: notify ? (
-            kind: .accountDisabled,
-            message: "Your Discord account was disabled automatically by Auth. If you think this was a mistake, please contact an admin."
-        ) : nil)
+        _ = try await store.unlink(.user(userID), notification: notify ? Self.accountDisabled : nil)
         forgetLink(uid)
         // Listed after the unlink (which clears the member's entries): the kick that was not sent.
         if let heldBack { settle(uid, heldBack, userID: userID) }
@@ -767,6 +838,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private func kickHeldBack(_ uid: Snowflake, reason: String) -> SettleOutcome? {
         if uid == guild.ownerID { return .skipped(SkipReason.owner.rawValue) }
         if !guild.canModerate(member: uid) { return .skipped(SkipReason.memberAboveBot.rawValue) }
+        if !guild.botPermissions.contains(.kickMembers) { return .skipped(SkipReason.missingPermissions.rawValue) }
         if !configuration.enforce {
             logger.notice("observe-only: would kick", metadata: ["discord_uid": "\(uid)", "reason": "\(reason)"])
             return .observed("kick (\(reason))")
@@ -790,15 +862,20 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             settle(uid, .failed(String(describing: error)), userID: userID)
             return
         }
-        if let userID {
-            _ = try? await store.unlink(.user(userID), notification: notify ? (
-                kind: .accountDisabled,
-                message: "Your Discord account was disabled automatically by Auth. If you think this was a mistake, please contact an admin."
-            ) : nil)
-            forgetLink(uid)
-        }
+        if let userID { await unlink(uid, userID: userID, notify: notify) }
         logger.info("member kicked", metadata: ["discord_uid": "\(uid)", "reason": "\(reason)"])
         settle(uid, .written, userID: userID)
+    }
+
+    /// The "Discord account disabled" notification (SPEC 1.4).
+    static var accountDisabled: (kind: AuthNotification.Kind, message: String) {
+        (.accountDisabled, "Your Discord account was disabled automatically by Auth. If you think this was a mistake, please contact an admin.")
+    }
+
+    /// Ends the link of a user whose access is gone (kicked, or not in the guild at all).
+    private func unlink(_ uid: Snowflake, userID: Int64, notify: Bool) async {
+        _ = try? await store.unlink(.user(userID), notification: notify ? Self.accountDisabled : nil)
+        forgetLink(uid)
     }
 
     private func memberLeft(_ uid: Snowflake) async {
@@ -819,34 +896,39 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     // MARK: - Role creation (serialised: two triggers never create the same role twice)
 
     private func startRoleCreation() {
-        guard !creatingRole, configuration.enforce, !stopped, !roleCreations.isEmpty else { return }
-        let name = roleCreations.removeFirst()
-        if !guild.roles(named: name).isEmpty || awaitsEcho(createdRole: name, now: clock.now) { startRoleCreation(); return }
-        creatingRole = true
-        Task { await self.createRole(name) }
+        guard configuration.enforce, !stopped else { return }
+        while let name = roleCreations.next() {
+            // Made meanwhile by someone else, or no longer allowed: not sent. The members waiting for it
+            // are planned again against the cache (the plan skips what the bot may not do).
+            guard guild.roles(named: name).isEmpty, planner()?.botPermissions.contains(.manageRoles) == true else {
+                for uid in roleCreations.notSent(name) { trigger(uid, cause: .roleChange, at: clock.now) }
+                continue
+            }
+            Task { await self.createRole(name) }
+            return
+        }
+    }
+
+    static func roleCreationFailed(_ name: String) -> SettleOutcome {
+        .failed("creating role \"\(name)\" failed; retried at the next audit")
     }
 
     private func createRole(_ name: String) async {
+        var replan: [Snowflake] = []
         do {
             let role = try await writer.createRole(named: name, reason: "Auth: role for group \"\(name)\"")
-            createdAwaitingEcho[name] = clock.now.advanced(by: configuration.echoTimeout)
+            roleCreations.created(name, id: role.id, until: clock.now.advanced(by: configuration.roleEchoTimeout))
+            // Its GUILD_ROLE_CREATE may have come before the answer: then the cache answers for it already.
+            if guild.role(role.id) != nil { replan = roleCreations.roleAppeared(named: name) }
             logger.info("role created", metadata: ["role": "\(name)", "role_id": "\(role.id)"])
         } catch {
-            failedRoleNames.insert(name)
+            // The members waiting for it are planned again and settled failed until the next audit.
+            replan = roleCreations.creationFailed(name)
             logger.error("role creation failed; retried at the next audit", metadata: ["role": "\(name)", "error": "\(error)"])
         }
-        creatingRole = false
+        for uid in replan { trigger(uid, cause: .roleChange, at: clock.now) }
         startRoleCreation()
         resumeIdleWaiters()
-    }
-
-    /// Whether `name` was just created and its GUILD_ROLE_CREATE is still on its way (for at most
-    /// `echoTimeout`; once the cache has the role, creation checks find it there).
-    private func awaitsEcho(createdRole name: String, now: C.Instant) -> Bool {
-        guard let until = createdAwaitingEcho[name] else { return false }
-        if now < until, guild.roles(named: name).isEmpty { return true }
-        createdAwaitingEcho[name] = nil
-        return false
     }
 
     // MARK: - Settling and status
@@ -927,7 +1009,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
         guard let ownerID = guild.ownerID, guild.everyoneRole != nil else { return nil }
         let planner = MemberPlanner(roles: guild.roles, guildID: configuration.guildID, ownerID: ownerID,
                                     botHighestRole: guild.botHighestRole, reservedGroupNames: reservedNames,
-                                    config: configuration.roleSync)
+                                    config: configuration.roleSync, botPermissions: guild.botPermissions)
         plannerCache = planner
         return planner
     }

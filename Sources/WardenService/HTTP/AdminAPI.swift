@@ -131,9 +131,9 @@ struct AdminAPI: Sendable {
     }
 
     private func getTask(_ context: WardenRequestContext) async throws -> Response {
-        guard let text = context.parameters.get("task"), let id = Int64(text), id > 0 else {
-            throw AdminAPIError.badRequest("id: a task run id is a positive integer")
-        }
+        let text = context.parameters.get("task") ?? ""
+        // An id that names nothing is 404, malformed or not (SPEC 3.3).
+        guard let id = Int64(text), id > 0 else { throw Self.unknownID("task run") }
         var run = await backend.taskRun(id: id)
         if run == nil { run = try await store.taskRun(id: id) }
         guard let run else { throw AdminAPIError.notFound("no task run with id \(id)") }
@@ -154,14 +154,20 @@ struct AdminAPI: Sendable {
 
     // MARK: - Helpers
 
+    /// The user id of the path. One that names nothing is 404 whether or not it is a number at all
+    /// (SPEC 3.3: `abc`, `0` and `-1` name no user, just as `999` does).
     static func userID(_ context: WardenRequestContext) throws(AdminAPIError) -> Int64 {
-        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
-            throw .badRequest("id: a user id is a positive integer")
-        }
+        let text = context.parameters.get("id") ?? ""
+        guard let id = Int64(text), id > 0 else { throw unknownID("Auth user") }
         return id
     }
 
     static func unknownUser(_ id: Int64) -> AdminAPIError { .notFound("no Auth user with id \(id)") }
+
+    /// 404 for a path id that is not even a positive integer (the text is not echoed back).
+    static func unknownID(_ what: String) -> AdminAPIError {
+        .notFound("no \(what) has this id (ids are positive integers)")
+    }
 
     /// The whole body, at most `limit` bytes (more is answered 413 by ``AdminErrorMiddleware``).
     static func body(of request: Request, limit: Int) async throws -> [UInt8] {

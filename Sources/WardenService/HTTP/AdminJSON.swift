@@ -100,8 +100,11 @@ enum AdminJSON {
             return "\(path(context.codingPath)): expected \(expectation(type))"
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty { return "body: not valid JSON" }
+            if context.underlyingError is UnknownRecordKey {
+                return "\(path(context.codingPath)): unknown key; a record has only the keys of SPEC 1.1 (keys are case-sensitive)"
+            }
             let last = context.codingPath.last?.stringValue
-            if last == "uid" { return "\(path(context.codingPath)): expected a Discord id (a decimal string or a non-negative integer)" }
+            if last == "uid" { return "\(path(context.codingPath)): expected a positive Discord id (a decimal string or a positive integer)" }
             return "\(path(context.codingPath)): invalid value"
         @unknown default:
             return "body: invalid"

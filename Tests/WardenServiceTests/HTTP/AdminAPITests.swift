@@ -137,6 +137,19 @@ import Testing
         (#"{"username": "", "active": true, "state": "Member", "groups": [], "can_access_discord": true}"#, "username"),
         (#"{"id": "42", "username": "u", "active": true, "state": "Member", "groups": [], "can_access_discord": true}"#, "id"),
         (#"{"username": "u", "active": true, "state": "Member", "groups": [[[[[[[[["deep"]]]]]]]]], "can_access_discord": true}"#, "nested"),
+        // SPEC 3.3: a key the contract does not define is refused, naming it; discord.uid is a positive snowflake.
+        (#"{"username": "u", "active": true, "state": "Member", "groups": [], "can_access_discord": true, "Discord": {"uid": "80351110224678912"}}"#, "Discord: unknown key"),
+        (#"{"username": "u", "active": true, "state": "Member", "groups": [], "can_access_discord": true, "main": null}"#, "main: unknown key"),
+        (#"{"username": "u", "active": true, "state": "Member", "groups": [], "can_access_discord": true, "main_character": {"character_id": 1, "character_name": "B", "corporation_id": 1, "corporation_name": "C", "corporation_ticker": "C", "corp_ticker": "C"}}"#, "main_character.corp_ticker: unknown key"),
+        (#"{"username": "u", "active": true, "state": "Member", "groups": [], "can_access_discord": true, "discord": {"uid": "1", "username": "x"}}"#, "discord.username: unknown key"),
+        (#"{"username": "u", "active": true, "state": "Member", "groups": [], "can_access_discord": true, "discord": {"UID": "1"}}"#, "discord.UID: unknown key"),
+        (#"{"username": "u", "active": true, "state": "Member", "groups": [], "can_access_discord": true, "discord": {"uid": 0}}"#, "discord.uid"),
+        (#"{"username": "u", "active": true, "state": "Member", "groups": [], "can_access_discord": true, "discord": {"uid": "0"}}"#, "discord.uid"),
+        (#"{"username": "u", "active": true, "state": "Member", "groups": [], "can_access_discord": true, "discord": {"uid": -5}}"#, "discord.uid"),
+        (#"{"username": "u", "active": true, "state": "Member", "groups": [], "can_access_discord": true, "discord": {"uid": "-5"}}"#, "discord.uid"),
+        (#"{"username": "u", "active": true, "state": "Member", "groups": [], "can_access_discord": true, "discord": {"uid": 18446744073709551616}}"#, "discord.uid"),
+        (#"{"username": "u", "active": true, "state": "Member", "groups": [], "can_access_discord": true, "discord": {"uid": "18446744073709551616"}}"#, "discord.uid"),
+        (#"{"username": "u", "active": true, "state": "Member", "groups": [], "can_access_discord": true, "discord": {"uid": 1.5}}"#, "discord.uid"),
     ])
     func aBadRecordIsRefusedNamingTheFieldAndStoresNothing(body: String, field: String) async throws {
         let harness = try HTTPHarness()
@@ -178,6 +191,13 @@ import Testing
             let typed = try await client.execute(uri: "/api/users", method: .put, headers: HTTPHarness.auth, body: .text(wrongType))
             #expect(typed.status == .badRequest)
             #expect(typed.errorText.contains("record 1: username"), "\(typed.errorText)")
+
+            // One record with a misspelt key: refused naming the record and the key, nothing of the batch stored.
+            let misspelt = HTTPHarness.record(id: 9).replacingOccurrences(of: "\"can_access_discord\"", with: "\"can_acces_discord\"")
+            let unknownKey = try await client.execute(uri: "/api/users", method: .put, headers: HTTPHarness.auth,
+                                                      body: .text("[\(HTTPHarness.record(id: 8, uid: "80351110224678912")), \(misspelt)]"))
+            #expect(unknownKey.status == .badRequest)
+            #expect(unknownKey.errorText.hasPrefix("record 1: can_acces_discord: unknown key"), "\(unknownKey.errorText)")
 
             let notArray = try await client.execute(uri: "/api/users", method: .put, headers: HTTPHarness.auth, body: .text(HTTPHarness.record(id: 7)))
             #expect(notArray.status == .badRequest)
@@ -235,8 +255,9 @@ import Testing
         }
     }
 
-    @Test func unknownIdsAre404AndMalformedIds400() async throws {
+    @Test func anIdThatNamesNothingIs404MalformedOrNot() async throws {
         let harness = try HTTPHarness()
+        try await harness.addUser(42)
         try await harness.test { client in
             for (method, path) in [(HTTPRequest.Method.get, "/api/users/999"), (.delete, "/api/users/999"),
                                    (.post, "/api/users/999/discord/activation-link"), (.delete, "/api/users/999/discord"),
@@ -248,12 +269,19 @@ import Testing
             let task = try await client.execute(uri: "/api/tasks/discord.update_groups", method: .post, headers: HTTPHarness.auth,
                                                 body: .text(#"{"user_id": 999}"#))
             #expect(task.status == .notFound)
-            for path in ["/api/users/abc", "/api/users/-1", "/api/users/0"] {
-                let response = try await client.execute(uri: path, method: .get, headers: HTTPHarness.auth)
-                #expect(response.status == .badRequest)
-                #expect(response.errorText.hasPrefix("id:"))
+            // SPEC 3.3: any id that names nothing is 404, malformed or not, on every route that takes one.
+            for id in ["abc", "-1", "0", "42.0", "99999999999999999999", "%20", "does-not-exist"] {
+                for (method, path) in [(HTTPRequest.Method.get, "/api/users/\(id)"), (.put, "/api/users/\(id)"),
+                                       (.delete, "/api/users/\(id)"), (.post, "/api/users/\(id)/discord/activation-link"),
+                                       (.delete, "/api/users/\(id)/discord"), (.get, "/api/tasks/\(id)")] {
+                    let response = try await client.execute(uri: path, method: method, headers: HTTPHarness.auth,
+                                                            body: method == .put ? .text(HTTPHarness.record(id: 42)) : nil)
+                    #expect(response.status == .notFound, "\(method) \(path)")
+                    #expect(response.errorText.hasPrefix("no "), "\(method) \(path): \(response.errorText)")
+                }
             }
         }
+        #expect(try await harness.store.users().map(\.user.id) == [42], "a PUT to a malformed id stored nothing")
         #expect(await harness.backend.deleted.isEmpty)
         #expect(await harness.backend.deactivated.isEmpty)
         #expect(await harness.backend.enqueued.isEmpty)

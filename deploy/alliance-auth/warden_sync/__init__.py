@@ -1,1 +1,5 @@
-"""Pushes Alliance Auth's users to Warden's admin API (an example app; see README.md)."""
+"""aa-warden-sync: connects Alliance Auth to Warden, the always-on Discord service daemon."""
+
+__version__ = "1.0.0"
+__title__ = "Warden"
+

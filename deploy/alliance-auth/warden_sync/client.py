@@ -1,9 +1,10 @@
 """A small client for Warden's admin API (SPEC 3.3), on `requests`.
 
-Every request carries `Authorization: Bearer <admin token>`, a (connect, read) timeout, and is
-retried by urllib3 on connection errors and on 502/503/504 (with backoff). What is left after those
-retries is raised as WardenUnavailable (try again later: Celery does) or WardenRejected (Warden
-answered 4xx: the request itself is wrong; retrying the same request cannot help).
+Every request carries `Authorization: Bearer <admin token>` and a (connect, read) timeout. Two kinds:
+`worker_client()` for Celery workers and management commands (urllib3 retries on connection errors
+and 502/503/504), `page_client()` for a web request a user waits for (short timeout, no retry: a
+push that fails there stays in the outbox, see outbox.py). What is left after those retries is raised
+as WardenUnavailable (try again later) or WardenRejected (Warden answered 4xx).
 
 The token never appears in an exception or a log line written here.
 """
@@ -38,20 +39,16 @@ class WardenRejected(WardenError):
 
 
 class WardenClient:
-    """One client per process is enough; it keeps a connection pool."""
-
-    def __init__(self, base_url=None, token=None, timeout=None, retries=None, verify=None):
-        self.base_url = (base_url or app_settings.WARDEN_URL).rstrip("/")
-        self.timeout = timeout or app_settings.WARDEN_TIMEOUT
-        self.verify = app_settings.WARDEN_VERIFY_TLS if verify is None else verify
+    def __init__(self, base_url=None, token=None, timeout=None, retries=0, verify=None):
+        self.base_url = (base_url or app_settings.warden_url()).rstrip("/")
+        self.timeout = tuple(timeout or app_settings.timeout())
+        self.verify = app_settings.verify_tls() if verify is None else verify
         retry = Retry(
-            total=app_settings.WARDEN_HTTP_RETRIES if retries is None else retries,
-            connect=None,
-            read=None,
-            backoff_factor=1.0,  # 0 s, 2 s, 4 s, ... between attempts
+            total=retries,
+            backoff_factor=0.5,  # 0 s, 1 s, 2 s, ... between attempts
             status_forcelist=(502, 503, 504),
-            # Every call below is safe to repeat: PUT and DELETE are idempotent, a second
-            # activation link only replaces the first, a task run twice finds nothing left to do.
+            # Every call below is safe to repeat: PUT and DELETE are idempotent, a second activation
+            # link only adds a link nobody opens, a task run twice finds nothing left to do.
             allowed_methods=frozenset({"GET", "PUT", "DELETE", "POST"}),
             respect_retry_after_header=True,
             raise_on_status=False,
@@ -61,7 +58,7 @@ class WardenClient:
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
         self.session.headers["Authorization"] = "Bearer " + (token or app_settings.admin_token())
         self.session.headers["Accept"] = "application/json"
-        self.session.headers["User-Agent"] = "warden-sync (Alliance Auth)"
+        self.session.headers["User-Agent"] = "aa-warden-sync"
 
     def __repr__(self):
         return f"WardenClient({self.base_url!r})"  # never the token
@@ -77,26 +74,38 @@ class WardenClient:
         return self._request("PUT", "/api/users", json=list(records))
 
     def get_user(self, user_id):
-        """GET /api/users/{id}: the record, its Discord link and its enforcement state."""
-        return self._request("GET", f"/api/users/{int(user_id)}")
+        """GET /api/users/{id}: the record, its Discord link, its enforcement state (and, with
+        several guilds, `guilds`). None when Warden does not know the user."""
+        try:
+            return self._request("GET", f"/api/users/{int(user_id)}")
+        except WardenRejected as error:
+            if error.status == 404:
+                return None
+            raise
 
     def delete_user(self, user_id):
-        """DELETE /api/users/{id}: the user was deleted in Auth (kick, unlink, forget).
-
-        A 404 (Warden never knew the user) counts as done."""
+        """DELETE /api/users/{id}: the user was deleted in Auth. A user Warden never knew is fine."""
         try:
-            self._request("DELETE", f"/api/users/{int(user_id)}")
+            return self._request("DELETE", f"/api/users/{int(user_id)}")
         except WardenRejected as error:
-            if error.status != 404:
-                raise
+            if error.status == 404:
+                return None
+            raise
 
-    def activation_link(self, user_id):
-        """POST /api/users/{id}/discord/activation-link: {"url", "expires_at"}."""
-        return self._request("POST", f"/api/users/{int(user_id)}/discord/activation-link")
+    def activation_link(self, user_id, guild_id=None):
+        """POST /api/users/{id}/discord/activation-link: {"url": ..., "expires_at": ...}. The link
+        is short-lived and single-use (SPEC 1.9): ask for it when the user clicks, never keep it."""
+        body = None if guild_id is None else {"guild_id": str(guild_id)}
+        return self._request("POST", f"/api/users/{int(user_id)}/discord/activation-link", json=body)
 
     def deactivate(self, user_id):
-        """DELETE /api/users/{id}/discord: kick and unlink, keep the Auth record."""
-        return self._request("DELETE", f"/api/users/{int(user_id)}/discord")
+        """DELETE /api/users/{id}/discord: kick from every guild and unlink; the Auth record stays."""
+        try:
+            return self._request("DELETE", f"/api/users/{int(user_id)}/discord")
+        except WardenRejected as error:
+            if error.status == 404:  # Warden never knew the user: nothing is linked
+                return None
+            raise
 
     def put_reserved_group_names(self, names):
         """PUT /api/reserved-group-names: Auth's whole list of reserved group names."""
@@ -107,25 +116,35 @@ class WardenClient:
         body = {} if user_id is None else {"user_id": int(user_id)}
         return self._request("POST", f"/api/tasks/{quote(name, safe='')}", json=body)
 
-    def task(self, task_id):
-        """GET /api/tasks/{id}: state and progress of a task."""
-        return self._request("GET", f"/api/tasks/{quote(str(task_id), safe='')}")
-
     def status(self):
         """GET /api/status."""
         return self._request("GET", "/api/status")
+
+    def alerts(self):
+        """GET /api/alerts: {"open": [...], "recent": [...]}."""
+        return self._request("GET", "/api/alerts")
+
+    def corrections(self, since=None):
+        """GET /api/corrections (SPEC 9), newest first. None when this Warden has no such route."""
+        path = "/api/corrections"
+        if since:
+            path += "?since=" + quote(since, safe="")
+        try:
+            return self._request("GET", path)
+        except WardenRejected as error:
+            if error.status in (404, 405):
+                return None
+            raise
 
     # -- plumbing --------------------------------------------------------------------------------
 
     def _request(self, method, path, json=None):
         url = self.base_url + path
         try:
-            response = self.session.request(
-                method, url, json=json, timeout=self.timeout, verify=self.verify
-            )
+            response = self.session.request(method, url, json=json, timeout=self.timeout, verify=self.verify)
         except requests.RequestException as error:
             # The exception text can hold the URL but never the headers.
-            raise WardenUnavailable(f"{method} {path}: {type(error).__name__}: {error}") from None
+            raise WardenUnavailable(f"{method} {path}: {type(error).__name__}") from None
         if response.status_code == 429 or response.status_code >= 500:
             raise WardenUnavailable(f"{method} {path}: HTTP {response.status_code}")
         if response.status_code >= 400:
@@ -135,7 +154,7 @@ class WardenClient:
         try:
             return response.json()
         except ValueError:
-            raise WardenUnavailable(f"{method} {path}: answer is not JSON") from None
+            raise WardenUnavailable(f"{method} {path}: the answer is not JSON") from None
 
 
 def _error_text(response):
@@ -148,12 +167,11 @@ def _error_text(response):
     return str(body)[:200]
 
 
-_client = None
+def worker_client():
+    """For Celery workers and management commands: the configured timeout and retries."""
+    return WardenClient(timeout=app_settings.timeout(), retries=app_settings.http_retries())
 
 
-def get_client():
-    """The process-wide client, made on first use (so settings are read after Django starts)."""
-    global _client
-    if _client is None:
-        _client = WardenClient()
-    return _client
+def page_client():
+    """For a web request a user waits for: a short timeout and no retry."""
+    return WardenClient(timeout=app_settings.page_timeout(), retries=0)

@@ -6,8 +6,8 @@
    "corporation_id": 98000001, "corporation_name": "Wayne Enterprises", "corporation_ticker": "WYE",
    "alliance_id": 99000001, "alliance_name": "Justice League", "alliance_ticker": "JL"}}
 
-The record never carries "discord": links are made by Warden's OAuth flow (or imported once,
-see the operator guide's migration section), so a push never changes a link.
+The record never carries "discord": links are made by Warden's OAuth flow (or imported once by
+`manage.py warden_migrate_from_discord`), so a push never changes a link.
 """
 
 from django.contrib.auth.models import User
@@ -40,9 +40,9 @@ def user_record(user):
         "state": state.name,
         # Alliance Auth gives a service every group of the user (internal and auto groups too).
         "groups": sorted(group.name for group in user.groups.all()),
-        # Resolved by Auth from the user's, its groups' and its state's permissions (StateBackend);
-        # False for an inactive user, True for an active superuser.
-        "can_access_discord": bool(user.has_perm(app_settings.WARDEN_ACCESS_PERMISSION)),
+        # warden_sync.access_discord, resolved by Auth from the user's, its groups' and its state's
+        # permissions (StateBackend); False for an inactive user, True for an active superuser.
+        "can_access_discord": bool(user.has_perm(app_settings.ACCESS_PERMISSION)),
         "main_character": main_character(main) if main is not None else None,
     }
 

@@ -1,28 +1,26 @@
 """Tells Warden whenever something that shapes a user's record changes in Alliance Auth.
 
-Each receiver only notes *which* users changed. The push itself runs after the database transaction
-commits (transaction.on_commit) and reads the users fresh, so it always sends the committed state,
-and many changes to one user in one request (groups, state, main character) become one push.
+Each receiver only notes *which* users changed, as outbox rows written in the same transaction as
+the change (outbox.py). Once that transaction commits, one drain reads the users fresh and sends
+their committed records in one batch, so many changes to one user in one request (groups, state,
+main character) become one push, and a rolled-back change sends nothing.
 A push is idempotent: Warden writes to Discord only what differs.
 
 Receivers (what changes a record -> who is pushed):
-  User.groups m2m (either side)              -> the users added / removed / cleared
+  User.groups m2m (either side, clear() too) -> the users added / removed / cleared
   state_changed                              -> that user
   UserProfile main character or state        -> that user
   EveCharacter name / corporation / alliance -> the user whose main it is (nickname)
   User is_active / username; profile created -> that user
-  User pre_delete                            -> DELETE /api/users/{id}
+  User pre_delete                            -> that user (the drain finds them gone: DELETE)
   Group renamed or deleted                   -> its members
-  access permission on a user, group, state  -> the users concerned (can_access_discord)
+  warden_sync.access_discord on a user, group or state (either side) -> the users concerned
   ReservedGroupName saved / deleted          -> PUT /api/reserved-group-names
 """
 
 import logging
-import threading
-from functools import partial
 
 from django.contrib.auth.models import Group, Permission, User
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
@@ -31,71 +29,14 @@ from allianceauth.authentication.signals import state_changed
 from allianceauth.eveonline.models import EveCharacter
 from allianceauth.groupmanagement.models import ReservedGroupName
 
-from . import app_settings, sync, tasks
-from .client import WardenError
+from . import app_settings
+from .outbox import enqueue_reserved_names, enqueue_users
 
 logger = logging.getLogger(__name__)
 
-# --- scheduling ---------------------------------------------------------------------------------
-
-_pending = threading.local()
-
 
 def schedule_push(user_ids):
-    """Push these users once the current transaction commits (at once outside a transaction).
-
-    Ids are collected per thread; every receiver registers a flush and the first flush after the
-    commit takes them all, the others find nothing. Ids left by a rolled-back transaction go out
-    with the next commit's flush: one harmless extra push of the then-current record."""
-    ids = {int(user_id) for user_id in user_ids if user_id}
-    if not ids or not app_settings.WARDEN_SYNC_ENABLED:
-        return
-    if not hasattr(_pending, "ids"):
-        _pending.ids = set()
-    _pending.ids |= ids  # before on_commit: outside a transaction it runs the flush right away
-    transaction.on_commit(_flush)
-
-
-def _flush():
-    ids = getattr(_pending, "ids", set())
-    _pending.ids = set()
-    if not ids:
-        return
-    ids = sorted(ids)
-    if app_settings.WARDEN_SYNC_ASYNC:
-        size = app_settings.WARDEN_BATCH_SIZE
-        for start in range(0, len(ids), size):
-            tasks.push_users.delay(ids[start:start + size])
-        return
-    try:
-        sync.push_users(ids)
-    except WardenError as error:
-        logger.error("warden: push of users %s failed: %s", ids, error)
-
-
-def schedule_delete(user_id):
-    if not app_settings.WARDEN_SYNC_ENABLED:
-        return
-    if app_settings.WARDEN_SYNC_ASYNC:
-        transaction.on_commit(partial(tasks.delete_user.delay, int(user_id)))
-    else:
-        transaction.on_commit(partial(_delete_inline, int(user_id)))
-
-
-def _delete_inline(user_id):
-    try:
-        sync.delete_user(user_id)
-    except WardenError as error:
-        logger.error("warden: delete of user %s failed: %s", user_id, error)
-
-
-def schedule_reserved_names():
-    if not app_settings.WARDEN_SYNC_ENABLED:
-        return
-    if app_settings.WARDEN_SYNC_ASYNC:
-        transaction.on_commit(tasks.push_reserved_group_names.delay)
-    else:
-        transaction.on_commit(sync.push_reserved_group_names)
+    enqueue_users(user_ids)
 
 
 def _group_member_ids(group_ids):
@@ -110,7 +51,7 @@ def _is_access_permission(permission_ids):
     """True when the set holds the access permission; None (a clear) may hold anything."""
     if permission_ids is None:
         return True
-    app_label, _, codename = app_settings.WARDEN_ACCESS_PERMISSION.partition(".")
+    app_label, _, codename = app_settings.ACCESS_PERMISSION.partition(".")
     return Permission.objects.filter(
         pk__in=list(permission_ids), content_type__app_label=app_label, codename=codename
     ).exists()
@@ -207,7 +148,8 @@ def user_saved(sender, instance, created, raw=False, **kwargs):
 
 @receiver(pre_delete, sender=User)
 def user_deleted(sender, instance, **kwargs):
-    schedule_delete(instance.pk)
+    # In the delete's transaction; the drain then finds the user gone and sends DELETE.
+    schedule_push([instance.pk])
 
 
 # --- groups -------------------------------------------------------------------------------------
@@ -233,41 +175,54 @@ def group_deleted(sender, instance, **kwargs):
 
 
 # --- the access permission (can_access_discord) -------------------------------------------------
+# Either side: user.user_permissions.add(perm) (pk_set = permissions) or perm.user_set.add(user)
+# (pk_set = users); the same for groups and states. A clear from the permission's side gives no
+# pk_set, so the holders are noted before it (pre_clear).
 
 _PERMISSION_ACTIONS = ("post_add", "post_remove", "post_clear")
 
 
+def _permission_changed(instance, action, reverse, pk_set, users_of):
+    """users_of(ids of users/groups/states) -> the user ids concerned."""
+    if not reverse:  # a user / group / state gained or lost permissions
+        if action in _PERMISSION_ACTIONS and _is_access_permission(pk_set):
+            schedule_push(list(users_of([instance.pk])))
+        return
+    if not _is_access_permission([instance.pk]):  # the permission's side: only ours matters
+        return
+    if action == "pre_clear":
+        instance._warden_cleared_users = list(users_of(None))
+    elif action == "post_clear":
+        schedule_push(getattr(instance, "_warden_cleared_users", ()))
+    elif action in ("post_add", "post_remove") and pk_set:
+        schedule_push(list(users_of(pk_set)))
+
+
 @receiver(m2m_changed, sender=User.user_permissions.through)
 def user_permissions_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    if action not in _PERMISSION_ACTIONS:
-        return
-    if not reverse:
-        if _is_access_permission(pk_set):
-            schedule_push([instance.pk])
-    elif _is_access_permission([instance.pk]):  # permission.user_set.add(...): pk_set = users
-        schedule_push(pk_set or ())
+    def users_of(ids):
+        if ids is None:  # the holders of the permission, before a clear from its side
+            return User.objects.filter(user_permissions=instance).values_list("pk", flat=True)
+        return ids
+    _permission_changed(instance, action, reverse, pk_set, users_of)
 
 
 @receiver(m2m_changed, sender=Group.permissions.through)
 def group_permissions_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    if action not in _PERMISSION_ACTIONS:
-        return
-    if not reverse:
-        if _is_access_permission(pk_set):
-            schedule_push(list(_group_member_ids([instance.pk])))
-    elif _is_access_permission([instance.pk]) and pk_set:  # permission.group_set.add(...)
-        schedule_push(list(_group_member_ids(pk_set)))
+    def users_of(ids):
+        if ids is None:
+            ids = Group.objects.filter(permissions=instance).values_list("pk", flat=True)
+        return _group_member_ids(ids)
+    _permission_changed(instance, action, reverse, pk_set, users_of)
 
 
 @receiver(m2m_changed, sender=State.permissions.through)
 def state_permissions_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    if action not in _PERMISSION_ACTIONS:
-        return
-    if not reverse:
-        if _is_access_permission(pk_set):
-            schedule_push(list(_state_member_ids([instance.pk])))
-    elif _is_access_permission([instance.pk]) and pk_set:  # permission.state_set.add(...)
-        schedule_push(list(_state_member_ids(pk_set)))
+    def users_of(ids):
+        if ids is None:
+            ids = State.objects.filter(permissions=instance).values_list("pk", flat=True)
+        return _state_member_ids(ids)
+    _permission_changed(instance, action, reverse, pk_set, users_of)
 
 
 # --- reserved group names -----------------------------------------------------------------------
@@ -276,4 +231,4 @@ def state_permissions_changed(sender, instance, action, reverse, pk_set, **kwarg
 @receiver(post_delete, sender=ReservedGroupName)
 def reserved_group_names_changed(sender, raw=False, **kwargs):
     if not raw:
-        schedule_reserved_names()
+        enqueue_reserved_names()

@@ -1,58 +1,42 @@
-"""Celery tasks: the pushes run in a worker, after the transaction that changed the user commits,
-so a web request never waits for Warden and a Warden restart only delays the pushes."""
+"""Celery tasks. The pushes run after the transaction that changed the user commits, from the
+outbox (outbox.py), so a web request never waits for Warden's retries and a Warden outage or a
+worker restart only delays them.
+
+Add the safety net to CELERYBEAT_SCHEDULE (README, "Install"): a drain every minute sends whatever a
+lost task or an outage left behind.
+"""
 
 import logging
 
 from celery import shared_task
 
-from . import app_settings, sync
-from .client import WardenRejected, WardenUnavailable
+from . import outbox
+from .client import page_client, worker_client
 
 logger = logging.getLogger(__name__)
 
 
-def _backoff(retries):
-    return min(600, 15 * 2 ** retries)  # 15 s, 30 s, 1 min, ... at most 10 min
+@shared_task(bind=True, ignore_result=True)
+def drain_outbox(self):
+    """Sends the pending changes to Warden. In a worker: with the configured retries, then, if
+    Warden is still down, once more when the wait is over. Run eagerly (CELERY_ALWAYS_EAGER, i.e.
+    inside a web request): one short try per request and no retry at all; the entries stay for
+    the next drain."""
+    eager = bool(getattr(self.request, "is_eager", False))
+    client = page_client() if eager else worker_client()
+    result = outbox.drain(client)
+    if result.retry_at is not None and not eager:
+        try:
+            drain_outbox.apply_async(eta=result.retry_at, retry=False)
+        except Exception:  # the broker is down too: the beat entry (or the next change) drains later
+            logger.exception("warden: could not schedule the next try of the outbox drain")
+    return None
 
 
-@shared_task(bind=True, ignore_result=True, max_retries=None)
-def push_users(self, user_ids):
-    """Push the current records of these users (deleting those gone from Auth)."""
+def request_drain():
+    """Asks for a drain (after a commit). Never raises into the web request: if the broker cannot
+    take the task, the outbox keeps the changes for the beat entry or the next change."""
     try:
-        sync.push_users(user_ids)
-    except WardenUnavailable as error:
-        if self.request.retries >= app_settings.WARDEN_TASK_MAX_RETRIES:
-            logger.error("warden: gave up pushing users %s: %s; run `manage.py warden_push_all` "
-                         "once Warden is back", user_ids, error)
-            return
-        raise self.retry(countdown=_backoff(self.request.retries))
-    except WardenRejected as error:
-        # 401 (wrong admin token) or another refusal: retrying the same request cannot help.
-        logger.error("warden: pushing users %s was refused: %s", user_ids, error)
-
-
-@shared_task(bind=True, ignore_result=True, max_retries=None)
-def delete_user(self, user_id):
-    """The user was deleted in Auth."""
-    try:
-        sync.delete_user(user_id)
-    except WardenUnavailable as error:
-        if self.request.retries >= app_settings.WARDEN_TASK_MAX_RETRIES:
-            logger.error("warden: gave up deleting user %s: %s", user_id, error)
-            return
-        raise self.retry(countdown=_backoff(self.request.retries))
-    except WardenRejected as error:
-        logger.error("warden: deleting user %s was refused: %s", user_id, error)
-
-
-@shared_task(bind=True, ignore_result=True, max_retries=None)
-def push_reserved_group_names(self):
-    try:
-        sync.push_reserved_group_names()
-    except WardenUnavailable as error:
-        if self.request.retries >= app_settings.WARDEN_TASK_MAX_RETRIES:
-            logger.error("warden: gave up pushing reserved group names: %s", error)
-            return
-        raise self.retry(countdown=_backoff(self.request.retries))
-    except WardenRejected as error:
-        logger.error("warden: reserved group names were refused: %s", error)
+        drain_outbox.apply_async(retry=False)
+    except Exception:
+        logger.exception("warden: could not queue the outbox drain; the changes stay in the outbox")

@@ -8,4 +8,5 @@ urlpatterns = [
     path("discord/activate/", views.activate, name="activate"),
     path("discord/deactivate/", views.deactivate, name="deactivate"),
     path("discord/reset/", views.reset, name="reset"),
+    path("status/", views.status, name="status"),
 ]
