@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The HTTP server's connection limits are NIO channel handlers (already under Hummingbird).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         // Tests only: reads deploy/monitoring's Prometheus rules (YAML) to check their metric names.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
@@ -59,6 +62,9 @@ let package = Package(
             "WardenConfig", "WardenLogging",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -80,7 +86,7 @@ let package = Package(
         ]),
         // The command line.
         .executableTarget(name: "warden", dependencies: [
-            "WardenConfig", "WardenLogging", "DiscordModels", "WardenService", "DiscordGateway", "WardenDemo",
+            "WardenConfig", "WardenLogging", "DiscordModels", "WardenService", "DiscordGateway", "WardenDemo", "AuthStore",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), "DiscordREST",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -130,6 +136,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "wardenTests", dependencies: [
             "warden", "WardenConfig", "WardenLogging", "DiscordModels",

@@ -23,7 +23,12 @@ public final class AuthStore: Sendable {
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     /// - Parameter now: the wall clock used for `updated_at`, `created_at` and the like; tests inject one.
+    ///
+    /// A new store file is created with mode 0600 before SQLite opens it: it holds Auth usernames,
+    /// characters and Discord ids. SQLite gives its `-wal` and `-shm` files the mode of the database
+    /// file, so they are 0600 too, whatever the process umask.
     public convenience init(path: String, now: @escaping @Sendable () -> Date = { Date() }) throws {
+        PrivateFile.create(at: path)
         let pool = try DatabasePool(path: path, configuration: Self.configuration())
         // GRDB puts a pool's writer on `synchronous = NORMAL`, which can lose the last commits on power
         // loss. A 200 to Auth must mean the record is on disk: every commit syncs the WAL.
@@ -109,8 +114,10 @@ public final class AuthStore: Sendable {
     }
 
     /// Copies the whole database, consistently, to a new file at `path` (SQLite's online backup; the
-    /// store stays usable meanwhile). The copy is a complete database without a -wal file.
+    /// store stays usable meanwhile). The copy is a complete database without a -wal file, created 0600
+    /// like the store.
     public func backup(to path: String) async throws {
+        PrivateFile.create(at: path)
         let destination = try DatabaseQueue(path: path)
         defer { try? destination.close() }
         try writer.backup(to: destination)

@@ -21,11 +21,15 @@ public struct AdminClientConfiguration: Sendable {
     public var adminToken: Secret
     /// Where the address came from, for messages: `--url`, `WARDEN_URL`, `http.listen`, `http.public_url`.
     public var addressOrigin: String
+    /// The file the token was read from, if any (`WARDEN_ADMIN_TOKEN_FILE`, `http.admin_token_file`): the
+    /// client warns when others may read it.
+    public var secretFiles: [SecretFile]
 
-    public init(baseURL: ConfigURL, adminToken: Secret, addressOrigin: String) {
+    public init(baseURL: ConfigURL, adminToken: Secret, addressOrigin: String, secretFiles: [SecretFile] = []) {
         self.baseURL = baseURL
         self.adminToken = adminToken
         self.addressOrigin = addressOrigin
+        self.secretFiles = secretFiles
     }
 
     /// The environment variable that names the daemon's address.
@@ -111,7 +115,8 @@ public struct AdminClientConfiguration: Sendable {
             }
 
             guard let token, let baseURL, reader.issues.isEmpty else { throw ConfigurationError(issues: reader.issues) }
-            return AdminClientConfiguration(baseURL: baseURL, adminToken: token, addressOrigin: origin)
+            return AdminClientConfiguration(baseURL: baseURL, adminToken: token, addressOrigin: origin,
+                                            secretFiles: reader.secretFiles)
         }
     }
 

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An absolute URL from the configuration, checked when loaded: an allowed scheme, a host, an
 /// optional port, no user name or password. Keeps the text as written.
 public struct ConfigURL: Sendable, Hashable, CustomStringConvertible {
@@ -14,6 +20,10 @@ public struct ConfigURL: Sendable, Hashable, CustomStringConvertible {
 
     /// True for `https` and `wss`: TLS with peer verification.
     public var isSecure: Bool { scheme == "https" || scheme == "wss" }
+
+    /// True when the host is a loopback one: `localhost`, an address in 127.0.0.0/8, `::1` (or 127.0.0.0/8
+    /// mapped into IPv6). Plain `http://` and `ws://` are accepted only for these (SPEC 3.2).
+    public var isLoopback: Bool { LoopbackHost.contains(host) }
 
     /// `scheme://host[:port]`, without path or query: safe to show when the path may hold a token
     /// (a Discord webhook URL does).
@@ -134,4 +144,24 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// `host:port`, brackets around an IPv6 host.
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// Which host names and addresses are loopback ones, by their text alone (no name resolution: only the
+/// name `localhost` itself counts, as RFC 6761 reserves it). Addresses are parsed by `inet_pton`.
+enum LoopbackHost {
+    /// - Parameter host: a host name, a dotted IPv4 address, or an IPv6 address with or without brackets.
+    static func contains(_ host: String) -> Bool {
+        var name = host.lowercased()
+        if name.hasSuffix(".") { name.removeLast() }
+        if name == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, name, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        if name.hasPrefix("["), name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, name, &v6) == 1 else { return false }
+        let bytes = withUnsafeBytes(of: &v6) { Array($0) }
+        if bytes == Array(repeating: 0, count: 15) + [1] { return true }
+        // ::ffff:127.x.y.z, an IPv4 loopback address mapped into IPv6.
+        return bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
+    }
 }

@@ -97,6 +97,10 @@ struct ConfigurationReader {
     let environment: [String: String]
     let readFile: (String) throws -> [UInt8]
     private(set) var issues: [ConfigurationError.Issue] = []
+    /// The files secrets were read from, in the order read.
+    private(set) var secretFiles: [SecretFile] = []
+    /// `discord.allow_insecure_urls`, read before any URL (the `discord` section comes first).
+    private(set) var allowInsecureURLs = false
 
     init(environment: [String: String], readFile: @escaping (String) throws -> [UInt8]) {
         self.environment = environment
@@ -149,7 +153,7 @@ struct ConfigurationReader {
         case nil, .null?: break
         default: checkCallbackOrigin(callbackURL: discord.callbackURL, publicURL: http.publicURL)
         }
-        return WardenConfiguration(discord: discord, store: store, http: http, alerts: alerts, log: log)
+        return WardenConfiguration(discord: discord, store: store, http: http, alerts: alerts, log: log, secretFiles: secretFiles)
     }
 
     /// SPEC 1.9: the cookie `/discord/activate` sets must reach the callback, so the activation link
@@ -163,10 +167,14 @@ struct ConfigurationReader {
 
     mutating func readDiscord(_ table: [String: ConfigJSON]) -> WardenConfiguration.Discord? {
         let s = Section(name: "discord", table: table)
+        // First: every URL key, in this section and the others, is checked against it.
+        let allowInsecureURLs = value(s, "allow_insecure_urls", default: false, Convert.bool)
+        self.allowInsecureURLs = allowInsecureURLs ?? false
+        let insecure = self.allowInsecureURLs
         let appID = value(s, "app_id", required: true, Convert.snowflake)
         let appSecret = secret(s, "app_secret")
         let botToken = secret(s, "bot_token")
-        let callbackURL = value(s, "callback_url", required: true) { try Convert.url($0, schemes: ["https", "http"]) }
+        let callbackURL = value(s, "callback_url", required: true) { try Convert.url($0, schemes: ["https", "http"], allowInsecure: insecure) }
         let guildID = value(s, "guild_id", required: true, Convert.snowflake)
         let syncNames = value(s, "sync_names", default: false, Convert.bool)
         let disableRoleCreation = value(s, "disable_role_creation", default: false, Convert.bool)
@@ -175,12 +183,14 @@ struct ConfigurationReader {
         let tasksRetryPause = value(s, "tasks_retry_pause", default: 60) { try Convert.integer($0, minimum: 0) }
         let tasksMaxRetries = value(s, "tasks_max_retries", default: 3) { try Convert.integer($0, minimum: 0) }
         let apiBaseURL = value(s, "api_base_url", default: WardenConfiguration.Defaults.apiBaseURL) {
-            try Convert.url($0, schemes: ["https", "http"], trimTrailingSlash: true)
+            try Convert.url($0, schemes: ["https", "http"], trimTrailingSlash: true, allowInsecure: insecure)
         }
         let oauthAuthorizeURL = value(s, "oauth_authorize_url", default: WardenConfiguration.Defaults.oauthAuthorizeURL) {
-            try Convert.url($0, schemes: ["https", "http"])
+            try Convert.url($0, schemes: ["https", "http"], allowInsecure: insecure)
         }
-        let gatewayURL = value(s, "gateway_url", default: nil as ConfigURL?) { try Convert.nullable($0) { try Convert.url($0, schemes: ["wss", "ws"]) } }
+        let gatewayURL = value(s, "gateway_url", default: nil as ConfigURL?) {
+            try Convert.nullable($0) { try Convert.url($0, schemes: ["wss", "ws"], allowInsecure: insecure) }
+        }
         let presence = value(s, "presence", default: PresenceStatus.invisible) {
             try Convert.choice($0, [PresenceStatus.online, .dnd, .idle, .invisible])
         }
@@ -204,7 +214,7 @@ struct ConfigurationReader {
         guard let appID, let appSecret, let botToken, let callbackURL, let guildID, let syncNames, let disableRoleCreation,
               let guildNameCacheMaxAge, let rolesCacheMaxAge, let tasksRetryPause, let tasksMaxRetries, let apiBaseURL,
               let oauthAuthorizeURL, let gatewayURL, let presence, let nameFormats, let unlinkedMembers, let enforce,
-              let fightLimit, let auditInterval, let caFile else { return nil }
+              let fightLimit, let auditInterval, let caFile, let allowInsecureURLs else { return nil }
         return WardenConfiguration.Discord(
             appID: appID, appSecret: appSecret, botToken: botToken, callbackURL: callbackURL, guildID: guildID,
             syncNames: syncNames, disableRoleCreation: disableRoleCreation,
@@ -212,7 +222,7 @@ struct ConfigurationReader {
             tasksRetryPause: tasksRetryPause, tasksMaxRetries: tasksMaxRetries,
             apiBaseURL: apiBaseURL, oauthAuthorizeURL: oauthAuthorizeURL, gatewayURL: gatewayURL, presence: presence,
             nameFormats: nameFormats, unlinkedMembers: unlinkedMembers, enforce: enforce, fightLimit: fightLimit,
-            auditInterval: auditInterval, caFile: caFile)
+            auditInterval: auditInterval, caFile: caFile, allowInsecureURLs: allowInsecureURLs)
     }
 
     mutating func readStore(_ table: [String: ConfigJSON]) -> WardenConfiguration.Store? {
@@ -223,23 +233,36 @@ struct ConfigurationReader {
 
     mutating func readHTTP(_ table: [String: ConfigJSON]) -> WardenConfiguration.HTTP? {
         let s = Section(name: "http", table: table)
+        let insecure = allowInsecureURLs
         let listen = value(s, "listen", default: ListenAddress(host: "127.0.0.1", port: 8080), Convert.listenAddress)
         let publicURL = value(s, "public_url", default: nil as ConfigURL?) { setting in
             try Convert.nullable(setting) { setting in
-                let url = try Convert.url(setting, schemes: ["https", "http"], trimTrailingSlash: true)
+                let url = try Convert.url(setting, schemes: ["https", "http"], trimTrailingSlash: true, allowInsecure: insecure)
                 guard url.query == nil, !url.absoluteString.contains("#") else { throw Failure("must not have a query or fragment") }
                 return url
             }
         }
-        let adminToken = secret(s, "admin_token")
-        let successURL = value(s, "success_url", default: nil as ConfigURL?) { try Convert.nullable($0) { try Convert.url($0, schemes: ["https", "http"]) } }
+        let adminToken = secret(s, "admin_token", minimumLength: WardenConfiguration.HTTP.minimumAdminTokenLength)
+        let successURL = value(s, "success_url", default: nil as ConfigURL?) {
+            try Convert.nullable($0) { try Convert.url($0, schemes: ["https", "http"], allowInsecure: insecure) }
+        }
         let activationLinkTTL = value(s, "activation_link_ttl", default: 900) {
             try Convert.integer($0, minimum: 1, maximum: WardenConfiguration.HTTP.maximumActivationLinkTTL)
         }
         let trustedProxies = readTrustedProxies(s)
-        guard let listen, let publicURL, let adminToken, let successURL, let activationLinkTTL, let trustedProxies else { return nil }
-        return WardenConfiguration.HTTP(listen: listen, publicURL: publicURL, adminToken: adminToken, successURL: successURL,
-                                        activationLinkTTL: activationLinkTTL, trustedProxies: trustedProxies)
+        let idleTimeout = value(s, "idle_timeout", default: 30) { try Convert.integer($0, minimum: 1) }
+        let maxConnections = value(s, "max_connections", default: 1000) { try Convert.integer($0, minimum: 1) }
+        guard let listen, let publicURL, let adminToken, let successURL, let activationLinkTTL, let trustedProxies,
+              let idleTimeout, let maxConnections else { return nil }
+        let http = WardenConfiguration.HTTP(listen: listen, publicURL: publicURL, adminToken: adminToken, successURL: successURL,
+                                            activationLinkTTL: activationLinkTTL, trustedProxies: trustedProxies,
+                                            idleTimeout: .seconds(idleTimeout), maxConnections: maxConnections)
+        if publicURL == nil, !insecure, !http.publicURL.isLoopback {
+            // The default, http://<listen>, would put activation links on plain HTTP to another host.
+            issue("http.public_url", "must be set when http.listen (\(listen)) is not a loopback address: give the https:// address users reach Warden at (or set discord.allow_insecure_urls to true)")
+            return nil
+        }
+        return http
     }
 
     /// `http.trusted_proxies`: an array of addresses or CIDR ranges (IPv4 or IPv6); each bad entry is an
@@ -279,7 +302,10 @@ struct ConfigurationReader {
 
     mutating func readAlerts(_ table: [String: ConfigJSON]) -> WardenConfiguration.Alerts? {
         let s = Section(name: "alerts", table: table)
-        let webhookURL = value(s, "webhook_url", default: nil as ConfigURL?) { try Convert.nullable($0) { try Convert.url($0, schemes: ["https", "http"]) } }
+        let insecure = allowInsecureURLs
+        let webhookURL = value(s, "webhook_url", default: nil as ConfigURL?) {
+            try Convert.nullable($0) { try Convert.url($0, schemes: ["https", "http"], allowInsecure: insecure) }
+        }
         let repeatAfter = value(s, "repeat_after", default: 3600) { try Convert.integer($0, minimum: 0) }
         let gatewayDownAfter = value(s, "gateway_down_after", default: 120) { try Convert.integer($0, minimum: 0) }
         guard let webhookURL, let repeatAfter, let gatewayDownAfter else { return nil }
@@ -401,6 +427,9 @@ struct ConfigurationReader {
             }
         case let (nil, file?):
             let readFile = self.readFile
+            if case .some(let filePath) = try? Convert.nonEmptyString(file) {
+                secretFiles.append(SecretFile(key: file.key, variable: file.variable, path: filePath))
+            }
             return converted(file) { setting in
                 let filePath = try Convert.nonEmptyString(setting)
                 let bytes: [UInt8]
@@ -416,7 +445,11 @@ struct ConfigurationReader {
     }
 
     static func checked(_ value: String, name: String, minimumLength: Int) throws(Failure) -> Secret {
-        guard value.count >= minimumLength else { throw Failure("must be at least \(minimumLength) characters long") }
+        guard value.count >= minimumLength else {
+            // Only the admin token has a minimum above 1: say how to make a good one.
+            let hint = minimumLength > 1 ? " (generate one with `openssl rand -hex 32`)" : ""
+            throw Failure("must be at least \(minimumLength) characters long\(hint)")
+        }
         if name == "bot_token", value.hasPrefix("Bot ") { throw Failure("give the bare token, without the \"Bot \" prefix") }
         return Secret(value)
     }
@@ -574,14 +607,16 @@ enum Convert {
         return value
     }
 
-    static func url(_ setting: Setting, schemes: [String], trimTrailingSlash: Bool = false) throws(Failure) -> ConfigURL {
+    /// - Parameter allowInsecure: `discord.allow_insecure_urls`; without it `http://` and `ws://` need a loopback host.
+    static func url(_ setting: Setting, schemes: [String], trimTrailingSlash: Bool = false, allowInsecure: Bool) throws(Failure) -> ConfigURL {
         var text = try string(setting)
         if trimTrailingSlash {
             while text.hasSuffix("/"), !text.hasSuffix("://") { text.removeLast() }
         }
         let allowed = schemes.map { "\($0)://" }.joined(separator: " or ")
+        let url: ConfigURL
         do {
-            return try ConfigURL(text, schemes: Set(schemes))
+            url = try ConfigURL(text, schemes: Set(schemes))
         } catch {
             switch error {
             case .notAbsolute: throw Failure("must be an absolute URL starting with \(allowed)")
@@ -592,6 +627,11 @@ enum Convert {
             case .whitespace: throw Failure("must not contain spaces or control characters")
             }
         }
+        guard url.isSecure || allowInsecure || url.isLoopback else {
+            let secure = url.scheme == "ws" ? "wss" : "https"
+            throw Failure("\(url.scheme):// is accepted only for a loopback host (127.0.0.0/8, ::1, localhost): use \(secure)://, or set discord.allow_insecure_urls to true (DISCORD_ALLOW_INSECURE_URLS) for a test setup")
+        }
+        return url
     }
 
     /// JSON null (or nothing) is nil; anything else goes through `convert`.

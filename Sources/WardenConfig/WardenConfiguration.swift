@@ -10,13 +10,18 @@ public struct WardenConfiguration: Sendable {
     public var http: HTTP
     public var alerts: Alerts
     public var log: Log
+    /// The files secrets were read from (`*_file` keys and their variables), so that `warden` can warn
+    /// about one that other users may read (``SecretFile/exposureWarning(mode:)``).
+    public var secretFiles: [SecretFile]
 
-    public init(discord: Discord, store: Store = Store(), http: HTTP, alerts: Alerts = Alerts(), log: Log = Log()) {
+    public init(discord: Discord, store: Store = Store(), http: HTTP, alerts: Alerts = Alerts(), log: Log = Log(),
+                secretFiles: [SecretFile] = []) {
         self.discord = discord
         self.store = store
         self.http = http
         self.alerts = alerts
         self.log = log
+        self.secretFiles = secretFiles
     }
 
     /// The `discord` section: the bot, the OAuth application, the guild and the enforcement policy.
@@ -51,6 +56,8 @@ public struct WardenConfiguration: Sendable {
         public var auditInterval: Int
         /// An extra trusted CA (PEM file), checked readable at load.
         public var caFile: String?
+        /// Accept `http://` and `ws://` URLs to hosts other than loopback ones (checked at load; SPEC 3.2).
+        public var allowInsecureURLs: Bool
 
         public init(
             appID: Snowflake, appSecret: Secret, botToken: Secret, callbackURL: ConfigURL, guildID: Snowflake,
@@ -60,7 +67,8 @@ public struct WardenConfiguration: Sendable {
             apiBaseURL: ConfigURL = Defaults.apiBaseURL, oauthAuthorizeURL: ConfigURL = Defaults.oauthAuthorizeURL,
             gatewayURL: ConfigURL? = nil, presence: PresenceStatus = .invisible,
             nameFormats: [String: NameFormat] = [:], unlinkedMembers: UnlinkedMembersPolicy = .ignore,
-            enforce: Bool = true, fightLimit: Int = 5, auditInterval: Int = 3600, caFile: String? = nil
+            enforce: Bool = true, fightLimit: Int = 5, auditInterval: Int = 3600, caFile: String? = nil,
+            allowInsecureURLs: Bool = false
         ) {
             self.appID = appID; self.appSecret = appSecret; self.botToken = botToken
             self.callbackURL = callbackURL; self.guildID = guildID
@@ -72,6 +80,7 @@ public struct WardenConfiguration: Sendable {
             self.nameFormats = nameFormats; self.unlinkedMembers = unlinkedMembers
             self.enforce = enforce; self.fightLimit = fightLimit; self.auditInterval = auditInterval
             self.caFile = caFile
+            self.allowInsecureURLs = allowInsecureURLs
         }
 
         /// The format for a state (SPEC 1.3): its own, else `{character_name}`.
@@ -94,6 +103,9 @@ public struct WardenConfiguration: Sendable {
 
     /// The `http` section: the admin API, OAuth callback and health endpoints.
     public struct HTTP: Sendable {
+        /// `http.admin_token` needs at least this many characters (SPEC 3.2).
+        public static let minimumAdminTokenLength = 32
+
         public var listen: ListenAddress
         /// The address users reach Warden at (activation links are built under it); no trailing slash.
         public var publicURL: ConfigURL
@@ -104,19 +116,27 @@ public struct WardenConfiguration: Sendable {
         public var activationLinkTTL: Int
         /// Proxies whose `X-Forwarded-For` names the client (for the callback throttle); others' is ignored.
         public var trustedProxies: [IPAddressRange]
+        /// How long a connection may stay idle between requests, and the whole time allowed to receive one
+        /// request's head and body (`http.idle_timeout`, whole seconds in the file; tests use less).
+        public var idleTimeout: Duration
+        /// Open connections at most (`http.max_connections`); see docs/admin-api.md, "Connections".
+        public var maxConnections: Int
 
         /// The longest an activation link may live: 7 days.
         public static let maximumActivationLinkTTL = 604_800
 
         public init(listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8080), publicURL: ConfigURL? = nil,
                     adminToken: Secret, successURL: ConfigURL? = nil, activationLinkTTL: Int = 900,
-                    trustedProxies: [IPAddressRange] = IPAddressRange.loopback) {
+                    trustedProxies: [IPAddressRange] = IPAddressRange.loopback, idleTimeout: Duration = .seconds(30),
+                    maxConnections: Int = 1000) {
             self.listen = listen
             self.publicURL = publicURL ?? ConfigURL(derivedFrom: listen)
             self.adminToken = adminToken
             self.successURL = successURL
             self.activationLinkTTL = activationLinkTTL
             self.trustedProxies = trustedProxies
+            self.idleTimeout = idleTimeout
+            self.maxConnections = maxConnections
         }
     }
 

@@ -119,6 +119,11 @@ enum Base64URL {
         }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).map(Array.init)
+        // Only the canonical text of some bytes: the last character's unused low bits must be zero, so a
+        // token cannot be spelt two ways (one spelling would otherwise pass for the other and spend it).
+        guard let bytes = Data(base64Encoded: base64).map(Array.init), encode(bytes).utf8.elementsEqual(text.utf8) else {
+            return nil
+        }
+        return bytes
     }
 }

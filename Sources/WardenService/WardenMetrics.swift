@@ -121,6 +121,25 @@ public final class WardenMetrics: Sendable {
                 dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory).increment()
     }
 
+    /// Why the HTTP server closed a connection itself (SPEC 3.2: `http.idle_timeout`, `http.max_connections`).
+    public enum ConnectionCloseReason: String, Sendable {
+        /// Idle, or too slow to send its request.
+        case idleTimeout = "idle_timeout"
+        /// The longest-waiting connection, closed to make room for a new one.
+        case evicted
+        /// A new connection refused because every open one was busy with a request.
+        case refused
+    }
+
+    public func httpConnectionClosed(reason: ConnectionCloseReason) {
+        Counter(label: "warden_http_connections_closed_total", dimensions: [("reason", reason.rawValue)], factory: factory).increment()
+    }
+
+    /// An `/api` request without a valid admin token (answered 401 after a delay).
+    public func adminAuthenticationFailure() {
+        Counter(label: "warden_http_admin_auth_failures_total", factory: factory).increment()
+    }
+
     public func linkedUsers(_ count: Int) {
         Gauge(label: "warden_linked_users", factory: factory).record(count)
     }

@@ -24,6 +24,7 @@ struct CheckConfigCommand: WardenSubcommand {
             let configuration = try WardenConfiguration.load(path: path, environment: context.environment, readFile: context.readFile)
             context.standardOutput("configuration file  \(path)")
             context.standardOutput(configuration.redactedSummaryText)
+            context.warnAboutSecretFiles(configuration.secretFiles)
             context.standardOutput("configuration OK")
             guard online else { return ExitStatus.success }
             return await checkOnline(configuration, in: context)

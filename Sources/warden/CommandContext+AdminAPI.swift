@@ -27,7 +27,9 @@ extension CommandContext {
     func loadConfiguration(explicit: String?) -> WardenConfiguration? {
         let path = WardenConfiguration.configurationPath(explicit: explicit, environment: environment)
         do {
-            return try WardenConfiguration.load(path: path, environment: environment, readFile: readFile)
+            let configuration = try WardenConfiguration.load(path: path, environment: environment, readFile: readFile)
+            warnAboutSecretFiles(configuration.secretFiles)
+            return configuration
         } catch {
             standardError("warden: bad configuration (\(path)):")
             for issue in error.issues { standardError("  \(issue)") }
@@ -35,13 +37,23 @@ extension CommandContext {
         }
     }
 
+    /// A warning on standard error for each secrets file (`WARDEN_ADMIN_TOKEN_FILE`, `*_file` keys) that
+    /// other users may read; never its content.
+    func warnAboutSecretFiles(_ files: [SecretFile]) {
+        for file in files {
+            if let warning = file.exposureWarning() { standardError("warden: warning: \(warning)") }
+        }
+    }
+
     /// The daemon's address and admin token (``AdminClientConfiguration``); on failure prints every
     /// issue, each saying what is missing or which setting is wrong, and returns nil: exit 2.
     func daemonClient(_ options: DaemonOptions) -> AdminClientConfiguration? {
         do {
-            return try AdminClientConfiguration.load(
+            let daemon = try AdminClientConfiguration.load(
                 url: options.url, configPath: options.config, allowInsecureURL: options.allowInsecureURL,
                 environment: environment, readFile: readFile)
+            warnAboutSecretFiles(daemon.secretFiles)
+            return daemon
         } catch {
             for issue in error.issues { standardError("warden: \(issue)") }
             return nil

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuthStore
 import DiscordGateway
 import DiscordREST
 import Logging
@@ -34,6 +35,22 @@ struct RunCommand: WardenSubcommand {
         LoggingBootstrap.bootstrap(level: configuration.log.level.swiftLogLevel,
                                    format: configuration.log.format == .json ? .json : .text, redactor: redactor)
         let logger = Logger(label: "warden")
+        for file in configuration.secretFiles {
+            if let warning = file.exposureWarning() { logger.warning("\(warning)") }
+        }
+
+        // One `warden run` per SQLite store: a second one would fight the first (SPEC 3.2). Held until exit.
+        let storeLock: StoreLock
+        do {
+            storeLock = try StoreLock.acquire(storePath: configuration.store.path)
+        } catch {
+            logger.critical("\(error); exiting with 2")
+            return ExitStatus.badConfiguration
+        }
+        defer { withExtendedLifetime(storeLock) {} }
+        if let mode = SecretFile.mode(ofFileAt: configuration.store.path), mode & 0o077 != 0 {
+            logger.warning("store.path: the store \"\(configuration.store.path)\" is open to other users (mode \(String(mode, radix: 8))); it holds Auth usernames and Discord ids: chmod 600 it")
+        }
 
         let transports: DaemonTransports
         do {

@@ -12,7 +12,7 @@ enum ConfigFuzzOutcome: Equatable, Sendable {
 
 enum ConfigFuzz {
     /// The contents of every file the document names (e.g. `"bot_token_file": "/s"`): a secret.
-    static let fileSecret = "FUZZ-file-secret-3b8e1f6a2c9d"
+    static let fileSecret = "FUZZ-file-secret-3b8e1f6a2c9d-7e5f0a41"
 
     static func run(_ input: [UInt8]) -> ConfigFuzzOutcome {
         let environment = ["WARDEN_LOG_LEVEL": "info"]

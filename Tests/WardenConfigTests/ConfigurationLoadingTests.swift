@@ -36,6 +36,9 @@ struct ConfigurationLoadingTests {
         #expect(config.http.successURL == nil)
         #expect(config.http.activationLinkTTL == 900)
         #expect(config.http.trustedProxies.map(\.description) == ["127.0.0.0/8", "::1"])
+        #expect(config.http.idleTimeout == .seconds(30))
+        #expect(config.http.maxConnections == 1000)
+        #expect(d.allowInsecureURLs == false)
         #expect(config.alerts.webhookURL == nil)
         #expect(config.alerts.repeatAfter == 3600)
         #expect(config.alerts.gatewayDownAfter == 120)
@@ -50,9 +53,9 @@ struct ConfigurationLoadingTests {
             "tasks_retry_pause": 5, "tasks_max_retries": 0, "api_base_url": "http://127.0.0.1:9000/api/v10/",
             "oauth_authorize_url": "http://127.0.0.1:9000/oauth2/authorize", "gateway_url": "ws://127.0.0.1:9001",
             "presence": "dnd", "name_formats": {"Member": "[{corp_ticker}] {character_name}"},
-            "unlinked_members": "strip", "enforce": false, "fight_limit": 1, "audit_interval": 60
+            "unlinked_members": "strip", "enforce": false, "fight_limit": 1, "audit_interval": 60, "allow_insecure_urls": true
             """,
-            http: #""listen": "[::1]:9090", "public_url": "https://auth.example.com/", "success_url": "https://auth.example.com/services/", "activation_link_ttl": 3600, "trusted_proxies": ["10.0.0.0/8", "fd00::/8"]"#,
+            http: #""listen": "[::1]:9090", "public_url": "https://auth.example.com/", "success_url": "https://auth.example.com/services/", "activation_link_ttl": 3600, "trusted_proxies": ["10.0.0.0/8", "fd00::/8"], "idle_timeout": 5, "max_connections": 64"#,
             more: #""store": {"path": "/var/lib/warden/db.sqlite3"}, "alerts": {"webhook_url": "https://hooks.example.com/x", "repeat_after": 60, "gateway_down_after": 0}, "log": {"level": "debug", "format": "json"}"#))
         #expect(config.discord.syncNames && config.discord.disableRoleCreation)
         #expect(config.discord.apiBaseURL.absoluteString == "http://127.0.0.1:9000/api/v10", "trailing slash removed")
@@ -67,6 +70,8 @@ struct ConfigurationLoadingTests {
         #expect(config.http.activationLinkTTL == 3600)
         #expect(config.http.trustedProxies.map(\.description) == ["10.0.0.0/8", "fd00::/8"])
         #expect(config.http.successURL?.host == "auth.example.com")
+        #expect(config.http.idleTimeout == .seconds(5) && config.http.maxConnections == 64)
+        #expect(config.discord.allowInsecureURLs)
         #expect(config.store.path == "/var/lib/warden/db.sqlite3")
         #expect(config.alerts.gatewayDownAfter == 0)
         #expect(config.log.level == .debug && config.log.format == .json)
@@ -108,7 +113,7 @@ struct ConfigurationLoadingTests {
         }
         #expect(loadError(minimalConfig(more: #""log": {"level": 3}"#))?.issues.first?.key == "log.level")
         #expect(loadError(minimalConfig(more: #""store": []"#))?.issues.map(\.key) == ["store"])
-        #expect(loadError(#"{"discord": "x", "http": {"admin_token": "0123456789abcdef"}}"#)?.issues.map(\.key) == ["discord"],
+        #expect(loadError(#"{"discord": "x", "http": {"admin_token": "0123456789abcdef0123456789abcdef"}}"#)?.issues.map(\.key) == ["discord"],
                 "a section of the wrong type is one issue, not a list of missing keys")
         #expect(loadError(minimalConfig(more: #""alerts": {"repeat_after": null}"#))?.issues.first?.key == "alerts.repeat_after",
                 "null is not a silent default")

@@ -6,7 +6,7 @@ import Testing
 /// Fake: it was never issued.
 let sentinelToken = "ODAzNTExMTAyMjQ2Nzg5MTI.GxYzAb.Sentinel0Token0NeverPrint0abcdefghijk"
 let sentinelSecret = "SENTINEL-app-secret-7f3c9a1b2d4e"
-let sentinelAdmin = "SENTINEL-admin-token-5a6b7c8d9e"
+let sentinelAdmin = "SENTINEL-admin-token-5a6b7c8d9e0f1a2b"
 
 /// A small in-memory file system for `readFile`.
 struct Files {

@@ -38,6 +38,23 @@ import Testing
         }
     }
 
+    /// A 32-byte MAC is 43 base64url characters whose last one carries 2 unused bits: a spelling that
+    /// differs only there decodes to the same bytes, and must not pass for the genuine token (a tampered
+    /// state would otherwise verify and spend the genuine one).
+    @Test func aTokenHasOneSpellingOnly() throws {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let text = signer.sign(SignedToken(purpose: .oauthState, userID: 7, expiresAt: 600))
+        _ = try signer.verify(text, purpose: .oauthState, now: 1)
+        let lastCharacter = try #require(text.last)
+        let last = try #require(alphabet.firstIndex(of: lastCharacter))
+        for flip in 1...3 {
+            let respelt = String(text.dropLast()) + String(alphabet[last ^ flip])
+            #expect(throws: SignedToken.Rejection.malformed) { try signer.verify(respelt, purpose: .oauthState, now: 1) }
+        }
+        #expect(Base64URL.decode("QQ") == [0x41])
+        #expect(Base64URL.decode("QR") == nil)
+    }
+
     @Test func aStateCarriesItsGenerationLinkAndBrowser() throws {
         let text = signer.sign(SignedToken(purpose: .oauthState, userID: 42, expiresAt: 600, generation: 3, link: "link-nonce", browser: "hash"))
         let token = try signer.verify(text, purpose: .oauthState, now: 1)

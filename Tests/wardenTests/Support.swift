@@ -5,7 +5,7 @@ import WardenConfig
 /// Shaped like a Discord bot token (first part: base64 of a bot id); never issued.
 let sentinelToken = "ODAzNTExMTAyMjQ2Nzg5MTIw.GxYzAb.U2VudGluZWxUb2tlbk5ldmVyUHJpbnRNZQ"
 let sentinelAppSecret = "sentinel-app-secret-0b1c2d3e4f"
-let sentinelAdminToken = "sentinel-admin-token-9a8b7c6d"
+let sentinelAdminToken = "sentinel-admin-token-9a8b7c6d5e4f3a2b"
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let examplePath = repositoryRoot.appendingPathComponent("config.example.json").path

@@ -163,9 +163,6 @@ public final class WardenDaemon: Service, Sendable {
         await gateway.start()
         logger.info("warden started", metadata: ["guild_id": "\(discord.guildID)", "enforce": "\(discord.enforce)",
                                                  "listen": "\(configuration.http.listen)"])
-        if configuration.http.adminToken.revealed.count < 16 {
-            logger.warning("http.admin_token is shorter than 16 characters; use a long random token (for example `openssl rand -hex 32`)")
-        }
 
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import Logging
 
 /// An admin API refusal, answered as `{"error": "…"}` with its status. The text names the bad field
 /// and never carries a secret or echoes a presented token.
@@ -79,14 +80,35 @@ struct AdminTokenVerifier: Sendable {
     }
 }
 
-/// Answers `/api` requests that lack the admin token with 401.
-struct AdminTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+/// Answers `/api` requests that lack the admin token with 401, after logging the failure (client address
+/// and path; never the token offered, nor the query) and a delay that grows with the address's
+/// consecutive failures (``AdminLoginThrottle``). A request with the token resets its address.
+struct AdminTokenMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware {
     let verifier: AdminTokenVerifier
+    let throttle: AdminLoginThrottle
+    /// Waits out a delay (suspending the task); tests record it instead.
+    let pause: @Sendable (Duration) async -> Void
+    let metrics: WardenMetrics
+    let logger: Logger
+
+    /// Failures logged per address before only every hundredth is: a flood must not flood the log too.
+    static var loggedFailures: Int { 5 }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let client = HTTPConnectionLimits.describe(context.remoteAddress)
         guard verifier.accepts(authorization: request.headers[.authorization]) else {
+            let (failures, delay) = throttle.failed(from: client)
+            metrics.adminAuthenticationFailure()
+            if failures <= Self.loggedFailures || failures % 100 == 0 {
+                logger.warning("admin API authentication failed", metadata: [
+                    "client": "\(client)", "path": "\(request.uri.path.prefix(200))", "failures": "\(failures)",
+                    "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                ])
+            }
+            await pause(delay)
             return try AdminAPIError.unauthorized.response(from: request, context: context)
         }
+        throttle.succeeded(from: client)
         return try await next(request, context)
     }
 }

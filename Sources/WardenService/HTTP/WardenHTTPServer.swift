@@ -2,6 +2,7 @@ import AuthStore
 import DiscordREST
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import WardenConfig
@@ -14,6 +15,11 @@ import WardenConfig
 /// - `GET /discord/activate` and the OAuth callback at the path of `discord.callback_url` (SPEC 1.9); the
 ///   callback knows its client by the peer address, or by `X-Forwarded-For` from `http.trusted_proxies`.
 ///
+/// Connections (SPEC 3.2): one may stay idle, or take to send one request, at most `http.idle_timeout`;
+/// at most `http.max_connections` are open, the longest-waiting one closed to make room for a new one
+/// (``HTTPConnectionTable``), so slow or idle connections cannot lock out a health check. Failed admin
+/// logins are logged and slowed (``AdminLoginThrottle``).
+///
 /// It is a swift-service-lifecycle `Service`: run it in the daemon's `ServiceGroup`; a graceful shutdown
 /// stops accepting connections and lets requests in flight finish. Nothing it logs or answers carries a
 /// secret: query strings (tokens, codes, states) are never logged.
@@ -25,22 +31,28 @@ public struct WardenHTTPServer: Service {
     let linking: Linking
     let logger: Logger
     let onServerRunning: @Sendable (Int) async -> Void
+    let loginThrottle: AdminLoginThrottle
+    let pause: @Sendable (Duration) async -> Void
 
     /// - Parameters:
     ///   - rest: the Discord REST client (the OAuth exchange and adding members go through it).
     ///   - signer: signs activation links and OAuth states; by default keyed by the app secret.
     ///   - now: the wall clock for token expiry.
     ///   - onServerRunning: called with the bound port once the server listens (port 0 in tests).
+    ///   - pause: waits out the delay before a failed admin login's 401 (tests record or hold it).
     public init(configuration: WardenConfiguration, store: AuthStore, backend: any AdminBackend, rest: any DiscordREST,
                 metrics: WardenMetrics, signer: TokenSigner? = nil, now: @escaping @Sendable () -> Date = { Date() },
                 logger: Logger = Logger(label: "warden.http"),
-                onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) {
+                onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+                pause: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }) {
         self.configuration = configuration
         self.store = store
         self.backend = backend
         self.metrics = metrics
         self.logger = logger
         self.onServerRunning = onServerRunning
+        self.pause = pause
+        self.loginThrottle = AdminLoginThrottle()
         self.linking = Linking(configuration: configuration, store: store, rest: rest, backend: backend,
                                signer: signer ?? TokenSigner(secret: configuration.discord.appSecret.revealed),
                                now: now, logger: logger)
@@ -55,8 +67,12 @@ public struct WardenHTTPServer: Service {
     public func application() -> Application<RouterResponder<WardenRequestContext>> {
         let listen = configuration.http.listen
         let onServerRunning = self.onServerRunning
+        let limits = HTTPConnectionLimits(idleTimeout: configuration.http.idleTimeout,
+                                          maxConnections: Self.connectionCap(configured: configuration.http.maxConnections, logger: logger),
+                                          metrics: metrics, logger: logger)
         return Application(
             router: router(),
+            server: HTTPServerBuilder { responder in WardenHTTPChannel(responder: responder, limits: limits) },
             configuration: ApplicationConfiguration(address: .hostname(listen.host, port: listen.port), serverName: nil),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -95,10 +111,40 @@ public struct WardenHTTPServer: Service {
         }
 
         let api = router.group("api")
-            .add(middleware: AdminTokenMiddleware(verifier: AdminTokenVerifier(token: configuration.http.adminToken.revealed)))
+            .add(middleware: AdminTokenMiddleware(verifier: AdminTokenVerifier(token: configuration.http.adminToken.revealed),
+                                                  throttle: loginThrottle, pause: pause, metrics: metrics, logger: logger))
             .add(middleware: AdminErrorMiddleware(logger: logger))
         AdminAPI(store: store, backend: backend, linking: linking, logger: logger).register(on: api)
         return router
+    }
+
+    /// File descriptors kept for everything but client connections: the store (database, WAL, shared
+    /// memory, readers), the lock file, libcurl, libwebsockets, the event loops, standard streams.
+    static let descriptorsKeptBack = 64
+
+    /// `http.max_connections`, lowered when the open-files limit (`ulimit -n`, `LimitNOFILE=`) would run
+    /// out first: a server that cannot accept cannot close its idle connections to make room either.
+    static func connectionCap(configured: Int, logger: Logger,
+                              openFilesLimit: Int? = WardenHTTPServer.openFilesLimit()) -> Int {
+        guard let openFilesLimit else { return configured }
+        let room = max(1, openFilesLimit - descriptorsKeptBack)
+        guard room < configured else { return configured }
+        logger.warning("http.max_connections lowered to what the open-files limit allows; raise the limit (LimitNOFILE= in the systemd unit, ulimit -n)",
+                       metadata: ["max_connections": "\(configured)", "open_files_limit": "\(openFilesLimit)", "connections": "\(room)"])
+        return room
+    }
+
+    /// The soft RLIMIT_NOFILE, or nil when unlimited or unknown.
+    static func openFilesLimit() -> Int? {
+        var limit = rlimit()
+        #if canImport(Glibc)
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
+        #else
+        guard getrlimit(RLIMIT_NOFILE, &limit) == 0 else { return nil }
+        #endif
+        // RLIM_INFINITY is all ones.
+        guard limit.rlim_cur != rlim_t.max, limit.rlim_cur < rlim_t(Int.max) else { return nil }
+        return Int(limit.rlim_cur)
     }
 
     /// `Referrer-Policy` (HTTPTypes has no constant for it; reached through HTTPFields' element type).

@@ -16,9 +16,16 @@ final class WardenProcess: @unchecked Sendable {  // mutable state is behind `lo
     private var waiters: [Int: (predicate: @Sendable (String) -> Bool, continuation: CheckedContinuation<String, any Error>)] = [:]
     private var nextWaiter = 0
 
-    init(configPath: String) throws {
-        process.executableURL = try WardenRunProcessTests.binary()
-        process.arguments = ["run", "--config", configPath]
+    /// - Parameter openFilesLimit: started under `ulimit -n` this low (through /bin/sh) when given.
+    init(configPath: String, openFilesLimit: Int? = nil) throws {
+        let binary = try WardenRunProcessTests.binary()
+        if let openFilesLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(openFilesLimit) && exec \"$0\" run --config \"$1\"", binary.path, configPath]
+        } else {
+            process.executableURL = binary
+            process.arguments = ["run", "--config", configPath]
+        }
         process.environment = ["PATH": "/usr/bin:/bin"]
         process.standardOutput = FileHandle.nullDevice
         let errors = Pipe()
@@ -51,22 +58,34 @@ final class WardenProcess: @unchecked Sendable {  // mutable state is behind `lo
         for (continuation, line) in ready { continuation.resume(returning: line) }
     }
 
-    /// The first log line (from the start) matching `predicate`, waiting up to `timeout`.
+    /// The first log line (from the start) matching `predicate`, waiting up to `timeout`. The wait is
+    /// cancellable, so a line that never comes fails the test after `timeout` instead of hanging it.
     @discardableResult
     func waitForLine(timeout: Duration = .seconds(60), _ what: String,
                      where predicate: @escaping @Sendable (String) -> Bool) async throws -> String {
-        try await within(timeout, "log line: \(what)") {
-            try await withCheckedThrowingContinuation { continuation in
-                self.lock.lock()
-                if let line = self.lines.first(where: predicate) {
+        let id = lock.withLock { () -> Int in defer { nextWaiter += 1 }; return nextWaiter }
+        return try await within(timeout, "log line: \(what)") {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    self.lock.lock()
+                    if let line = self.lines.first(where: predicate) {
+                        self.lock.unlock()
+                        continuation.resume(returning: line)
+                        return
+                    }
+                    if Task.isCancelled {
+                        self.lock.unlock()
+                        continuation.resume(throwing: CancellationError())
+                        return
+                    }
+                    self.waiters[id] = (predicate, continuation)
                     self.lock.unlock()
-                    continuation.resume(returning: line)
-                    return
                 }
-                let id = self.nextWaiter
-                self.nextWaiter += 1
-                self.waiters[id] = (predicate, continuation)
+            } onCancel: {
+                self.lock.lock()
+                let waiter = self.waiters.removeValue(forKey: id)
                 self.lock.unlock()
+                waiter?.continuation.resume(throwing: CancellationError())
             }
         }
     }

@@ -161,7 +161,7 @@ struct RecordingLogHandler: LogHandler {
 
 /// A server with a fake core and a fake Discord over an in-memory store.
 struct HTTPHarness {
-    static let adminToken = "admin-token-sentinel-7c1e"
+    static let adminToken = "admin-token-sentinel-7c1e-0123456789abcdef"
     static let appSecret = "app-secret-sentinel-91d2"
     static let callbackURL = "https://auth.example.org/discord/callback/"
     static let publicURL = "https://warden.example.org"
@@ -181,6 +181,12 @@ struct HTTPHarness {
     var syncNames = true
     var successURL: String?
     var trustedProxies = IPAddressRange.loopback
+    var idleTimeout: Duration = .seconds(30)
+    var maxConnections = 1000
+    /// The delays before failed admin logins' 401s, in order. By default they are recorded, not waited.
+    let pauses = TestBox<[Duration]>([])
+    /// Replaces the recording pause (to hold a failed login's answer until the test lets it go).
+    var pause: (@Sendable (Duration) async -> Void)?
 
     init(store: AuthStore? = nil, discord: FakeDiscord = FakeDiscord()) throws {
         let store = try store ?? AuthStore.inMemory()
@@ -198,7 +204,7 @@ struct HTTPHarness {
             let http = WardenConfiguration.HTTP(
                 listen: ListenAddress(host: "127.0.0.1", port: 0), publicURL: try ConfigURL(Self.publicURL, schemes: schemes),
                 adminToken: Secret(Self.adminToken), successURL: try successURL.map { try ConfigURL($0, schemes: schemes) },
-                trustedProxies: trustedProxies)
+                trustedProxies: trustedProxies, idleTimeout: idleTimeout, maxConnections: maxConnections)
             return WardenConfiguration(discord: discord, http: http)
         }
     }
@@ -206,10 +212,12 @@ struct HTTPHarness {
     func server(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> WardenHTTPServer {
         let clock = self.clock
         let lines = self.logLines
+        let pauses = self.pauses
         return WardenHTTPServer(configuration: try configuration, store: store, backend: backend, rest: discord, metrics: metrics,
                                 signer: signer, now: { clock.current },
                                 logger: Logger(label: "test") { _ in RecordingLogHandler(lines: lines) },
-                                onServerRunning: onServerRunning)
+                                onServerRunning: onServerRunning,
+                                pause: pause ?? { delay in pauses.withLock { $0.append(delay) } })
     }
 
     /// Runs `body` against the router, in process.
