@@ -155,9 +155,10 @@ public struct AdminClientConfiguration: Sendable {
     /// A URL naming the admin API (`--url`, `WARDEN_URL`, `http.public_url`): `https://`, or `http://` to
     /// a loopback host unless allowed; no query or fragment; trailing slashes dropped.
     static func apiURL(_ setting: Setting, allowInsecure: Bool, hint: String) throws(Failure) -> ConfigURL {
-        let url = try Convert.url(setting, schemes: ["https", "http"], trimTrailingSlash: true)
+        // The loopback rule is checked here, with the client's own hint, rather than by `Convert.url`.
+        let url = try Convert.url(setting, schemes: ["https", "http"], trimTrailingSlash: true, allowInsecure: true)
         guard url.query == nil, !url.absoluteString.contains("#") else { throw Failure("must not have a query or fragment") }
-        if url.scheme == "http", !allowInsecure, !url.hasLoopbackHost {
+        if url.scheme == "http", !allowInsecure, !url.isLoopback {
             throw Failure("http:// would send the admin token in clear text to \(url.host); use https://, "
                 + "a loopback address (127.0.0.1, [::1], localhost), or \(hint)")
         }
@@ -173,16 +174,5 @@ public struct AdminClientConfiguration: Sendable {
         case let host: host
         }
         return ConfigURL(verbatim: "http://\(host):\(listen.port)", scheme: "http", host: host, port: listen.port, path: "")
-    }
-}
-
-extension ConfigURL {
-    /// Whether the host is loopback: `localhost`, an address in 127.0.0.0/8, or `[::1]`.
-    public var hasLoopbackHost: Bool {
-        let host = host.lowercased()
-        if host == "localhost" || host == "[::1]" { return true }
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127"
-            && octets.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && UInt8($0) != nil }
     }
 }

@@ -186,7 +186,7 @@ import Testing
     }
 
     @Test func loopbackHosts() throws {
-        func loopback(_ text: String) throws -> Bool { try ConfigURL(text, schemes: ["http"]).hasLoopbackHost }
+        func loopback(_ text: String) throws -> Bool { try ConfigURL(text, schemes: ["http"]).isLoopback }
         #expect(try loopback("http://127.0.0.1") && loopback("http://127.255.0.9:1") && loopback("http://localhost") && loopback("http://[::1]"))
         #expect(try !loopback("http://128.0.0.1") && !loopback("http://127.1") && !loopback("http://127.0.0.1.nip.io")
                 && !loopback("http://[::2]") && !loopback("http://localhost.example.com") && !loopback("http://127.0.0.256"))
