@@ -167,7 +167,7 @@ import Testing
                                        users: [(Fixture.user(42, access: false), 10), (Fixture.user(43), 11)])
         await h.settled()
         #expect(await h.writer.writes == [.add(user: 11, role: Fixture.alpha.id)], "no kick of member 10")
-        #expect(await h.enforcer.status().skipped == [SkippedMember(userID: 42, discordUID: 10, reason: "missing_permissions")])
+        #expect(await h.enforcer.status().skipped == [SkippedMember(userID: 42, discordUID: 10, name: "m10", reason: "missing_permissions")])
         // Neither through the admin API's deactivation.
         #expect(try await h.enforcer.deactivate(userID: 43, reason: "Auth: account deactivated", notify: false))
         #expect(!(await h.writer.writes.contains(.kick(11))))
