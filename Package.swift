@@ -113,14 +113,9 @@ let package = Package(
         .testTarget(name: "WardenLoggingTests", dependencies: [
             "WardenLogging", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "DiscordGatewayTests", dependencies: [
-            "DiscordGateway", "DiscordModels", "CZlib",
-            .product(name: "Clocks", package: "swift-clocks"),
-        ]),
-        .testTarget(name: "DiscordRESTTests", dependencies: [
-            "DiscordREST", "DiscordModels",
-            .product(name: "Clocks", package: "swift-clocks"),
-        ]),
+        // DiscordFake for its `ManualClock`, which drives the client's and the limiter's timers.
+        .testTarget(name: "DiscordGatewayTests", dependencies: ["DiscordGateway", "DiscordModels", "CZlib", "DiscordFake"]),
+        .testTarget(name: "DiscordRESTTests", dependencies: ["DiscordREST", "DiscordModels", "DiscordFake"]),
         .testTarget(name: "GuildStateTests", dependencies: ["GuildState", "DiscordModels"]),
         .testTarget(name: "AuthStoreTests", dependencies: ["AuthStore", "DiscordModels", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RoleSyncTests", dependencies: ["RoleSync", "AuthStore", "DiscordModels"]),
