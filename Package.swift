@@ -48,17 +48,19 @@ let package = Package(
         ]),
         // The live guild cache.
         .target(name: "GuildState", dependencies: ["DiscordModels"]),
+        // Auth's values: the user record, its main character, the import form, the Discord link. No I/O.
+        .target(name: "AuthModels", dependencies: ["DiscordModels"]),
         // Auth's records, links, reserved names, notifications, task state (SQLite via GRDB).
-        .target(name: "AuthStore", dependencies: ["DiscordModels", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "AuthStore", dependencies: ["AuthModels", "DiscordModels", .product(name: "GRDB", package: "GRDB.swift")]),
         // Pure policy: desired roles and nickname of a member, the plan of writes. No I/O.
-        .target(name: "RoleSync", dependencies: ["DiscordModels", "AuthStore"]),
+        .target(name: "RoleSync", dependencies: ["DiscordModels", "AuthModels"]),
         // Configuration file, environment overrides and secrets files.
         .target(name: "WardenConfig", dependencies: ["DiscordModels", "RoleSync"]),
         // swift-log handlers: text and JSON lines, with secret redaction at the sink.
         .target(name: "WardenLogging", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // The daemon: enforcement, tasks, alerts, linking, the HTTP server (admin API, OAuth, health, metrics).
         .target(name: "WardenService", dependencies: [
-            "DiscordModels", "DiscordREST", "DiscordGateway", "GuildState", "AuthStore", "RoleSync",
+            "DiscordModels", "DiscordREST", "DiscordGateway", "GuildState", "AuthModels", "AuthStore", "RoleSync",
             "WardenConfig", "WardenLogging",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -79,7 +81,7 @@ let package = Package(
         ]),
         // `warden demo`: the daemon against DiscordFake with a narrated script (kept out of the daemon's core).
         .target(name: "WardenDemo", dependencies: [
-            "WardenService", "DiscordFake", "WardenConfig", "AuthStore", "DiscordModels", "DiscordREST", "DiscordGateway",
+            "WardenService", "DiscordFake", "WardenConfig", "AuthModels", "AuthStore", "DiscordModels", "DiscordREST", "DiscordGateway",
             "RoleSync",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -93,7 +95,7 @@ let package = Package(
         ]),
         // The benchmarks of SPEC section 4: `swift run -c release warden-bench [--json] [--quick]`.
         .executableTarget(name: "warden-bench", dependencies: [
-            "DiscordModels", "DiscordGateway", "DiscordREST", "GuildState", "AuthStore", "RoleSync", "WardenService",
+            "DiscordModels", "DiscordGateway", "DiscordREST", "GuildState", "AuthModels", "AuthStore", "RoleSync", "WardenService",
             "WardenConfig", "DiscordFake", "CZlib",
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -117,11 +119,11 @@ let package = Package(
         .testTarget(name: "DiscordGatewayTests", dependencies: ["DiscordGateway", "DiscordModels", "CZlib", "DiscordFake"]),
         .testTarget(name: "DiscordRESTTests", dependencies: ["DiscordREST", "DiscordModels", "DiscordFake"]),
         .testTarget(name: "GuildStateTests", dependencies: ["GuildState", "DiscordModels"]),
-        .testTarget(name: "AuthStoreTests", dependencies: ["AuthStore", "DiscordModels", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "RoleSyncTests", dependencies: ["RoleSync", "AuthStore", "DiscordModels"]),
+        .testTarget(name: "AuthStoreTests", dependencies: ["AuthModels", "AuthStore", "DiscordModels", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "RoleSyncTests", dependencies: ["RoleSync", "AuthModels", "DiscordModels"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState", "CZlib",
-            "WardenService", "WardenConfig", "AuthStore", "WardenDemo",
+            "WardenService", "WardenConfig", "AuthModels", "AuthStore", "WardenDemo",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -131,7 +133,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "WardenServiceTests", dependencies: [
-            "WardenService", "DiscordModels", "GuildState", "AuthStore", "RoleSync", "WardenConfig", "DiscordREST",
+            "WardenService", "DiscordModels", "GuildState", "AuthModels", "AuthStore", "RoleSync", "WardenConfig", "DiscordREST",
             .product(name: "Clocks", package: "swift-clocks"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -29,14 +29,15 @@ let package = Package(
             "DiscordModels", "CCurl", .product(name: "Logging", package: "swift-log"),
         ], path: "Modules/DiscordREST"),
         .target(name: "GuildState", dependencies: ["DiscordModels"], path: "Modules/GuildState"),
-        .target(name: "AuthStore", dependencies: ["DiscordModels", .product(name: "GRDB", package: "GRDB.swift")],
+        .target(name: "AuthModels", dependencies: ["DiscordModels"], path: "Modules/AuthModels"),
+        .target(name: "AuthStore", dependencies: ["AuthModels", "DiscordModels", .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Modules/AuthStore"),
-        .target(name: "RoleSync", dependencies: ["DiscordModels", "AuthStore"], path: "Modules/RoleSync"),
+        .target(name: "RoleSync", dependencies: ["DiscordModels", "AuthModels"], path: "Modules/RoleSync"),
         .target(name: "WardenConfig", dependencies: ["DiscordModels", "RoleSync"], path: "Modules/WardenConfig"),
         .target(name: "WardenLogging", dependencies: [.product(name: "Logging", package: "swift-log")],
                 path: "Modules/WardenLogging"),
         .target(name: "WardenService", dependencies: [
-            "DiscordModels", "DiscordREST", "DiscordGateway", "GuildState", "AuthStore", "RoleSync",
+            "DiscordModels", "DiscordREST", "DiscordGateway", "GuildState", "AuthModels", "AuthStore", "RoleSync",
             "WardenConfig", "WardenLogging",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -49,7 +50,7 @@ let package = Package(
         .executableTarget(name: "FuzzZlibStream", dependencies: ["DiscordGateway", "DiscordModels", "CZlib"]),
         .executableTarget(name: "FuzzGatewayPayload", dependencies: ["DiscordGateway", "DiscordModels", "CZlib"]),
         .executableTarget(name: "FuzzConfig", dependencies: ["WardenConfig", "DiscordModels"]),
-        .executableTarget(name: "FuzzAdminJSON", dependencies: ["WardenService", "AuthStore"]),
+        .executableTarget(name: "FuzzAdminJSON", dependencies: ["WardenService", "AuthModels", "AuthStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

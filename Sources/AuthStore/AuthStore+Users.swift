@@ -1,3 +1,4 @@
+import AuthModels
 import DiscordModels
 import Foundation
 import GRDB

@@ -1,4 +1,4 @@
-import AuthStore
+import AuthModels
 import DiscordModels
 
 /// A linked member as an audit sees it: the Auth record and the member's current state.

@@ -1,4 +1,4 @@
-import AuthStore
+import AuthModels
 import DiscordModels
 
 /// Plans linked members (SPEC 1.2–1.5): from an Auth record and the member's current roles and

@@ -1,4 +1,4 @@
-import AuthStore
+import AuthModels
 import DiscordModels
 
 /// What Auth wants of one linked user's member, in the form a full audit checks cheaply: the wanted

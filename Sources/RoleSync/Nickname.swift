@@ -1,4 +1,4 @@
-import AuthStore
+import AuthModels
 
 extension AuthUser {
     /// The value of a name-format key for this user (SPEC 1.3); "" when the user has no main character

@@ -1,4 +1,4 @@
-import AuthStore
+import AuthModels
 import DiscordModels
 
 /// What Warden does about guild members no Auth user is linked to (`unlinked_members`, SPEC 1.4).

@@ -1,3 +1,4 @@
+import AuthModels
 @testable import AuthStore
 import DiscordModels
 import Foundation

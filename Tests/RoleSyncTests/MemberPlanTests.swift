@@ -1,4 +1,4 @@
-import AuthStore
+import AuthModels
 import DiscordModels
 import Testing
 @testable import RoleSync

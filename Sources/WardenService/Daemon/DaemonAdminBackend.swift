@@ -1,3 +1,4 @@
+import AuthModels
 import AuthStore
 import DiscordModels
 import Logging

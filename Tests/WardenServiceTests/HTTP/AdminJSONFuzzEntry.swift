@@ -4,6 +4,7 @@
 // splice it in, decode the record), `PUT /api/users` (a batch), `PUT /api/reserved-group-names`,
 // `POST /api/tasks/{name}` and `POST /api/users/{id}/discord/activation-link`. Refusals are 400s naming a
 // field; nothing may crash.
+import AuthModels
 import AuthStore
 import Foundation
 @testable import WardenService
