@@ -23,7 +23,13 @@ extension FakeDiscord {
             return state.nextObserverID
         }
         let state = self.state
-        continuation.onTermination = { _ in state.withLock { _ = $0.observers.removeValue(forKey: id) } }
+        // Never takes the state lock where it runs: it may run while that lock is held (a continuation
+        // released or yielded to under the lock, a task cancelled by a thread holding it), and the lock
+        // is not recursive. The observer is forgotten a moment later instead; yielding to a finished
+        // stream meanwhile is harmless.
+        continuation.onTermination = { _ in
+            Task { let removed = state.withLock { $0.observers.removeValue(forKey: id) }; _ = removed }
+        }
         return stream
     }
 
