@@ -136,7 +136,17 @@ let package = Package(
             .product(name: "Clocks", package: "swift-clocks"),
         ]),
         .testTarget(name: "GuildStateTests", dependencies: ["GuildState", "DiscordModels"]),
-        .testTarget(name: "AuthStoreTests", dependencies: ["AuthModels", "AuthStore", "DiscordModels", .product(name: "GRDB", package: "GRDB.swift")]),
+        // A real PostgreSQL for tests: one cluster per test process, a database per test.
+        .target(name: "PostgresTesting", dependencies: [
+            "AuthStore", "DiscordModels",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/PostgresTesting"),
+        .testTarget(name: "AuthStoreTests", dependencies: [
+            "AuthModels", "AuthStore", "DiscordModels", "PostgresTesting",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "RoleSyncTests", dependencies: ["RoleSync", "AuthModels", "DiscordModels"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState", "CZlib",

@@ -80,7 +80,7 @@ final class PostgresBackend: StoreBackend {
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> (T, [AuthStoreChange])) async throws -> T {
         let prune = shouldPrune()
         let retention = AuthStore.milliseconds(configuration.changeLogRetention)
-        return try await writer.run { link in
+        let (result, changed) = try await writer.run { link in
             try link.transaction(lock: Self.writeLock) { tx in
                 let (result, changes) = try body(tx)
                 if !changes.isEmpty {
@@ -89,9 +89,13 @@ final class PostgresBackend: StoreBackend {
                     try tx.execute("NOTIFY \(Self.channel)")
                 }
                 if prune { try tx.execute("DELETE FROM store_change WHERE created_at < ?", Date().storeMilliseconds - retention) }
-                return result
+                return (result, !changes.isEmpty)
             }
         }
+        // This instance's own changes are published before the write returns (as on SQLite), rather
+        // than when its NOTIFY comes back: a stream asked for afterwards does not get them.
+        if changed { try? await follower.catchUp() }
+        return result
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
@@ -113,6 +117,8 @@ final class PostgresBackend: StoreBackend {
             }
         }
     }
+
+    deinit { try? close() }
 
     func close() throws {
         listening.cancel()

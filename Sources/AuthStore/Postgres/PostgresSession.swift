@@ -84,11 +84,15 @@ final class PostgresSession: @unchecked Sendable {
     private let connector: PostgresConnector
     private var connection: PostgresConnection?
     private var closed = false
+    private let onQueue = DispatchSpecificKey<Bool>()
 
     init(name: String, connector: PostgresConnector) {
         queue = DispatchQueue(label: "warden.store.\(name)")
+        queue.setSpecific(key: onQueue, value: true)
         self.connector = connector
     }
+
+    deinit { close() }
 
     /// Runs `body` on the session's queue with a live connection.
     func run<T: Sendable>(_ body: @escaping @Sendable (PostgresLink) throws -> T) async throws -> T {
@@ -104,13 +108,14 @@ final class PostgresSession: @unchecked Sendable {
         try queue.sync { try body(self.link()) }
     }
 
-    /// Closes the connection; later runs throw.
+    /// Closes the connection; later runs throw. Idempotent; safe from the session's own queue.
     func close() {
-        queue.sync {
-            closed = true
-            if let connection { try? connection.close().wait() }
-            connection = nil
+        let closeNow = {
+            self.closed = true
+            if let connection = self.connection { try? connection.close().wait() }
+            self.connection = nil
         }
+        if DispatchQueue.getSpecific(key: onQueue) == true { closeNow() } else { queue.sync(execute: closeNow) }
     }
 
     private func link() throws -> PostgresLink {
