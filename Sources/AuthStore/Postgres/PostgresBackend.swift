@@ -27,24 +27,28 @@ final class PostgresBackend: StoreBackend {
     private let writer: PostgresSession
     private let readers: [PostgresSession]
     private let leaser: PostgresSession
-    let follower: PostgresChangeFollower
+    /// nil before schema version 3 (an older Warden's store, simulated by tests): no change log, changes
+    /// are published in process as on SQLite.
+    let follower: PostgresChangeFollower?
+    private let feed: ChangeFeed
     private let nextReader = Locked(0)
     private let lastPrune = Locked(Date.distantPast)
-    private let listening: Task<Void, Never>
+    private let listening: Task<Void, Never>?
     let logger: Logger
 
     var dialect: StoreDialect { .postgres }
 
-    private init(configuration: PostgresStoreConfiguration, connector: PostgresConnector, follower: PostgresChangeFollower,
-                 writer: PostgresSession, logger: Logger) {
+    private init(configuration: PostgresStoreConfiguration, connector: PostgresConnector, follower: PostgresChangeFollower?,
+                 feed: ChangeFeed, writer: PostgresSession, logger: Logger) {
         self.configuration = configuration
         self.connector = connector
         self.writer = writer
         self.readers = (0..<configuration.readerConnections).map { PostgresSession(name: "reader\($0)", connector: connector) }
         self.leaser = PostgresSession(name: "lease", connector: connector)
         self.follower = follower
+        self.feed = feed
         self.logger = logger
-        self.listening = Task { [follower] in await follower.follow() }
+        self.listening = follower.map { follower in Task { await follower.follow() } }
     }
 
     /// Connects (retrying), migrates the schema up to `version` and starts following the change log.
@@ -73,28 +77,32 @@ final class PostgresBackend: StoreBackend {
                 throw error
             }
         }
-        let follower = try await PostgresChangeFollower.start(connector: connector, feed: feed, logger: logger)
-        return PostgresBackend(configuration: configuration, connector: connector, follower: follower, writer: writer, logger: logger)
+        let follower = version >= 3 ? try await PostgresChangeFollower.start(connector: connector, feed: feed, logger: logger) : nil
+        return PostgresBackend(configuration: configuration, connector: connector, follower: follower, feed: feed, writer: writer,
+                               logger: logger)
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> (T, [AuthStoreChange])) async throws -> T {
         let prune = shouldPrune()
         let retention = AuthStore.milliseconds(configuration.changeLogRetention)
-        let (result, changed) = try await writer.run { link in
+        let changeLog = follower != nil
+        let (result, changes) = try await writer.run { link in
             try link.transaction(lock: Self.writeLock) { tx in
                 let (result, changes) = try body(tx)
-                if !changes.isEmpty {
+                if changeLog, !changes.isEmpty {
                     let at = Date().storeMilliseconds
                     for change in changes { try PostgresChangeFollower.append(change, at: at, in: tx) }
                     try tx.execute("NOTIFY \(Self.channel)")
                 }
-                if prune { try tx.execute("DELETE FROM store_change WHERE created_at < ?", Date().storeMilliseconds - retention) }
-                return (result, !changes.isEmpty)
+                if changeLog, prune { try tx.execute("DELETE FROM store_change WHERE created_at < ?", Date().storeMilliseconds - retention) }
+                return (result, changes)
             }
         }
         // This instance's own changes are published before the write returns (as on SQLite), rather
         // than when its NOTIFY comes back: a stream asked for afterwards does not get them.
-        if changed { try? await follower.catchUp() }
+        if !changes.isEmpty {
+            if let follower { try? await follower.catchUp() } else { feed.publish(changes) }
+        }
         return result
     }
 
@@ -121,8 +129,8 @@ final class PostgresBackend: StoreBackend {
     deinit { try? close() }
 
     func close() throws {
-        listening.cancel()
-        follower.close()
+        listening?.cancel()
+        if let follower { follower.close() } else { feed.finishAll() }
         for session in [writer, leaser] + readers { session.close() }
     }
 
