@@ -127,14 +127,9 @@ let package = Package(
         .testTarget(name: "WardenLoggingTests", dependencies: [
             "WardenLogging", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "DiscordGatewayTests", dependencies: [
-            "DiscordGateway", "DiscordModels", "CZlib",
-            .product(name: "Clocks", package: "swift-clocks"),
-        ]),
-        .testTarget(name: "DiscordRESTTests", dependencies: [
-            "DiscordREST", "DiscordModels",
-            .product(name: "Clocks", package: "swift-clocks"),
-        ]),
+        // DiscordFake for its `ManualClock`, which drives the client's and the limiter's timers.
+        .testTarget(name: "DiscordGatewayTests", dependencies: ["DiscordGateway", "DiscordModels", "CZlib", "DiscordFake"]),
+        .testTarget(name: "DiscordRESTTests", dependencies: ["DiscordREST", "DiscordModels", "DiscordFake"]),
         .testTarget(name: "GuildStateTests", dependencies: ["GuildState", "DiscordModels"]),
         // A real PostgreSQL for tests: one cluster per test process, a database per test.
         .target(name: "PostgresTesting", dependencies: [

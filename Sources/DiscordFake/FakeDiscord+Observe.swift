@@ -44,7 +44,7 @@ extension FakeDiscord {
 
     /// The first request at index `from` or later matching `predicate`, waiting up to `timeout` for it.
     @discardableResult
-    public func waitForRequest(from index: Int = 0, timeout: Duration = .seconds(5),
+    public func waitForRequest(from index: Int = 0, timeout: Duration = .seconds(60),
                                where predicate: @escaping @Sendable (RecordedRequest) -> Bool) async throws -> RecordedRequest {
         try await wait(for: "a matching request", timeout: timeout, waiters: \.requestWaiters,
                        existing: { state in state.requests.dropFirst(index).first(where: predicate) },
@@ -53,7 +53,7 @@ extension FakeDiscord {
 
     /// The first gateway payload at index `from` or later matching `predicate`.
     @discardableResult
-    public func waitForGatewayPayload(from index: Int = 0, timeout: Duration = .seconds(5),
+    public func waitForGatewayPayload(from index: Int = 0, timeout: Duration = .seconds(60),
                                       where predicate: @escaping @Sendable (RecordedGatewayPayload) -> Bool) async throws
         -> RecordedGatewayPayload {
         try await wait(for: "a matching gateway payload", timeout: timeout, waiters: \.gatewayWaiters,
@@ -63,7 +63,7 @@ extension FakeDiscord {
 
     /// The next dispatch the fake sends (from now on) matching `predicate`, e.g. `{ $0.name == "READY" }`.
     @discardableResult
-    public func waitForDispatch(timeout: Duration = .seconds(5),
+    public func waitForDispatch(timeout: Duration = .seconds(60),
                                 where predicate: @escaping @Sendable (SentDispatch) -> Bool) async throws -> SentDispatch {
         try await wait(for: "a matching dispatch", timeout: timeout, waiters: \.dispatchWaiters,
                        existing: { _ in nil }, predicate: predicate)

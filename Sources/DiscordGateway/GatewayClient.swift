@@ -63,7 +63,7 @@ public struct GatewayStatus: Sendable, Hashable {
 /// decodes what arrives, feeds the session, performs its actions, and publishes `events`.
 ///
 /// Start with `start()`, end with `stop()` (close 1000). Timers (heartbeats, backoff, identify budget,
-/// member request retries) sleep on the injected clock, so tests drive them with a `TestClock`.
+/// member request retries) sleep on the injected clock, so tests drive them with a `ManualClock`.
 public actor GatewayClient {
     /// The daemon's event stream. It finishes after `.stopped` or `.fatal`.
     public nonisolated let events: AsyncStream<GatewayEvent>

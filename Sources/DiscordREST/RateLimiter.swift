@@ -1,6 +1,6 @@
 /// Discord's REST rate limits (twilight's shape: the limiter never sees an HTTP client). Ask for a
 /// permit with `acquire`, send, then hand the permit back with the response's status, headers and body
-/// to `complete`. All waiting happens on the injected clock, so tests drive it with a `TestClock`.
+/// to `complete`. All waiting happens on the injected clock, so tests drive it with a `ManualClock`.
 ///
 /// Every permit must be completed exactly once (with nil when no response arrived), or its bucket keeps
 /// counting it as in flight.

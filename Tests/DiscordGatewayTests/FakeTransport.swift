@@ -26,8 +26,9 @@ final class Inbox<Item: Sendable>: @unchecked Sendable {
     /// Everything ever put, in order.
     var all: [Item] { lock.withLock { history } }
 
-    /// The next item, or nil when none came within `timeout` (real time: only a bound, never a wait).
-    func next(timeout: Duration = .seconds(10)) async -> Item? {
+    /// The next item, or nil when none came within `timeout` (real time: only a bound for a broken test,
+    /// never a wait; generous because a loaded 2-core machine can stall a test for tens of seconds).
+    func next(timeout: Duration = .seconds(60)) async -> Item? {
         if let item = lock.withLock({ items.isEmpty ? nil : items.removeFirst() }) { return item }
         return await withTaskGroup(of: Item?.self) { group in
             group.addTask { await self.take() }
@@ -42,7 +43,7 @@ final class Inbox<Item: Sendable>: @unchecked Sendable {
     }
 
     /// Skips items until one matches.
-    func next(timeout: Duration = .seconds(10), where predicate: (Item) -> Bool) async -> Item? {
+    func next(timeout: Duration = .seconds(60), where predicate: (Item) -> Bool) async -> Item? {
         while let item = await next(timeout: timeout) {
             if predicate(item) { return item }
         }
@@ -114,7 +115,7 @@ final class FakeConnection: WebSocketConnection {
     }
 
     /// The next payload the client sent, decoded.
-    func nextSent(timeout: Duration = .seconds(10)) async -> SentPayload? {
+    func nextSent(timeout: Duration = .seconds(60)) async -> SentPayload? {
         guard let bytes = await sent.next(timeout: timeout) else { return nil }
         return try? SentPayload(bytes)
     }

@@ -37,10 +37,13 @@ enum FuzzCorpus {
     }
 
     /// Edited compressed streams (hostile mode) and random texts (round-trip mode), bounded.
-    @Test func editedStreamsNeverCrashAndRoundTripsHold() throws {
+    @Test func editedStreamsNeverCrashAndRoundTripsHold() async throws {
         let seeds = try FuzzCorpus.inputs("zlib-stream").map(\.bytes).filter { $0.count > 2 && $0[0] % 2 == 0 }
         var rng = FuzzRandom(seed: 0x2_1B57)
         for round in 0..<600 {
+            // Yields each round: a long loop would hold one of the cooperative pool's threads (two on a
+            // 2-core machine) and stall every other test's waits.
+            await Task.yield()
             var input: [UInt8]
             if round % 2 == 0 {
                 let seed = rng.pick(seeds)
@@ -69,11 +72,12 @@ enum FuzzCorpus {
 
     /// The property the fuzzer checks, over structure-aware edits of the seeds, in a bounded loop:
     /// truncation, byte flips, splices, deep nesting, huge numbers, wrong types and invalid UTF-8.
-    @Test func editedPayloadsNeverCrashOrDisagree() throws {
+    @Test func editedPayloadsNeverCrashOrDisagree() async throws {
         let seeds = try FuzzCorpus.inputs("gateway-payload").filter { $0.name.hasPrefix("seed-") }.map(\.bytes)
         var rng = FuzzRandom(seed: 0x9A7E_FA11)
         var refused = 0
         for _ in 0..<3_000 {
+            await Task.yield()
             let input = FuzzMutator.mutate(rng.pick(seeds), other: rng.pick(seeds), rng: &rng)
             FuzzCorpus.remember(input, "gateway-payload")
             if case .refused = GatewayPayloadFuzz.run(input) { refused += 1 }

@@ -1,11 +1,13 @@
-import Clocks
 @testable import DiscordGateway
+import DiscordFake
 import DiscordModels
 import Testing
 
-/// The client end to end over a scripted transport, with a TestClock driving every timer.
+/// The client end to end over a scripted transport, with a `ManualClock` driving every timer. Before a
+/// test moves the clock to fire a timer it waits until the client is sleeping on it (`waitForSleep`), so the
+/// advance, not a late start, wakes the timer, and "not yet" checks are made against a timer really armed.
 @Suite struct GatewayClientTests {
-    let clock = TestClock()
+    let clock = ManualClock()
     let transport = FakeTransport()
 
     func makeClient(interval: Int = 41250, fetch: (@Sendable () async throws -> GatewayBot)? = nil,
@@ -70,15 +72,17 @@ import Testing
         connection.serverSends(Fixtures.roleDeleteJSON(sequence: 2))
         #expect(await events.wait(forSequence: 2))
         // First beat at 41.25 s × 0.5 = 20.625 s after Hello.
-        await clock.advance(by: .milliseconds(20_624))
+        #expect(await clock.waitForSleep(within: .milliseconds(20_625)))
+        clock.advance(by: .milliseconds(20_624))
         #expect(connection.sent.all.count == 2)
-        await clock.advance(by: .milliseconds(1))
+        clock.advance(by: .milliseconds(1))
         let first = try #require(await connection.nextSent())
         #expect(first == (try SentPayload(Array(#"{"op":1,"d":2}"#.utf8))))
         connection.serverSends(Fixtures.ackJSON)
         connection.serverSends(Fixtures.roleDeleteJSON(sequence: 3))
         #expect(await events.wait(forSequence: 3))
-        await clock.advance(by: .milliseconds(41_250))
+        #expect(await clock.waitForSleep(within: .milliseconds(41_250)))
+        clock.advance(by: .milliseconds(41_250))
         let second = try #require(await connection.nextSent())
         #expect(second.op == 1)
         #expect(second.d?.intValue == 3)
@@ -93,10 +97,12 @@ import Testing
         let connection = try await connectReady(client)
         connection.serverSends(Fixtures.roleDeleteJSON(sequence: 2))
         #expect(await events.wait(forSequence: 2))
-        await clock.advance(by: .milliseconds(20_625))
+        #expect(await clock.waitForSleep(within: .milliseconds(20_625)))
+        clock.advance(by: .milliseconds(20_625))
         #expect(try #require(await connection.nextSent()).op == 1)
         // No ACK: at the next beat the connection is a zombie.
-        await clock.advance(by: .milliseconds(41_250))
+        #expect(await clock.waitForSleep(within: .milliseconds(41_250)))
+        clock.advance(by: .milliseconds(41_250))
         #expect(await connection.closes.next() == 4000)
         #expect(await events.wait(for: .disconnected(.zombie)))
         let resumeAttempt = try #require(await transport.attempts.next())
@@ -142,14 +148,15 @@ import Testing
     @Test func invalidSessionNotResumableIdentifiesAgainAfterTheDelay() async throws {
         let (client, events) = makeClient()
         let connection = try await connectReady(client, interval: 10_000_000)
-        await clock.advance(by: .seconds(100))
+        clock.advance(by: .seconds(100))
         connection.serverSends(Fixtures.invalidSessionJSON(resumable: false))
         #expect(await connection.closes.next() == 4000)
         #expect(await events.wait(for: .disconnected(.invalidSession(resumable: false))))
         // FixedRandom(0.5): 1 + 4 × 0.5 = 3 s.
-        await clock.advance(by: .milliseconds(2_999))
+        #expect(await clock.waitForSleep(within: .seconds(3)))
+        clock.advance(by: .milliseconds(2_999))
         #expect(transport.attempts.all.count == 1)
-        await clock.advance(by: .milliseconds(1))
+        clock.advance(by: .milliseconds(1))
         let attempt = try #require(await transport.attempts.next())
         #expect(attempt.url == Fixtures.gatewayBase + Fixtures.query)
         attempt.connection?.serverSends(Fixtures.helloJSON(interval: 10_000_000))
@@ -168,7 +175,7 @@ import Testing
         connection.serverCloses(code: 4004)
         #expect(await events.wait(for: .fatal(.authenticationFailed)))
         #expect(await client.status.state == .fatal)
-        await clock.advance(by: .seconds(600))
+        clock.advance(by: .seconds(600))
         #expect(transport.attempts.all.count == 1)
         // The stream ended after the fatal event.
         #expect(await events.inbox.next(timeout: .milliseconds(100)) == nil)
@@ -181,7 +188,7 @@ import Testing
         connection.serverCloses(code: 4014)
         #expect(await events.wait(for: .fatal(.disallowedIntents)))
         #expect(await client.status.fatalReason == .disallowedIntents)
-        await clock.advance(by: .seconds(600))
+        clock.advance(by: .seconds(600))
         #expect(transport.attempts.all.count == 1)
     }
 
@@ -193,9 +200,10 @@ import Testing
         // 1 s × 2^(n-1) × 0.75.
         for (index, delay) in [750, 1500, 3000, 6000].enumerated() {
             #expect(await events.wait(for: .disconnected(.connectFailed)))
-            await clock.advance(by: .milliseconds(delay - 1))
+            #expect(await clock.waitForSleep(within: .milliseconds(delay)))
+            clock.advance(by: .milliseconds(delay - 1))
             #expect(transport.attempts.all.count == index + 1)
-            await clock.advance(by: .milliseconds(1))
+            clock.advance(by: .milliseconds(1))
             let attempt = try #require(await transport.attempts.next())
             #expect((attempt.connection == nil) == (index < 3))
         }
@@ -205,24 +213,24 @@ import Testing
     @Test func identifiesAreAtLeastFifteenSecondsApart() async throws {
         let (client, events) = makeClient()
         await client.start()
-        let origin = clock.now
-        var lastIdentify: Duration?
+        var lastIdentify: ManualClock.Instant?
         for round in 0..<3 {
             if let lastIdentify {
                 // The gateway dropped the connection before READY: the backoff alone would reconnect
                 // after 0.75 s, but the next identify may only go 15 s after the last one.
-                let elapsed = origin.duration(to: clock.now)
-                await clock.advance(by: lastIdentify + .seconds(15) - elapsed - .milliseconds(1))
+                let floor = lastIdentify.advanced(by: .seconds(15))
+                #expect(await clock.waitForSleep(within: clock.now.duration(to: floor)), "the backoff")
+                clock.advance(to: floor.advanced(by: .milliseconds(-1)))
+                #expect(await clock.waitForSleep(within: .milliseconds(1)), "the identify floor")
                 #expect(transport.attempts.all.count == round)
-                await clock.advance(by: .milliseconds(1))
+                clock.advance(by: .milliseconds(1))
             }
             let connection = try #require(await transport.attempts.next()?.connection)
             connection.serverSends(Fixtures.helloJSON(interval: 10_000_000))
             // Identify follows Hello at once; the clock does not move meanwhile.
             #expect(await connection.nextSent()?.op == 2)
-            let now = origin.duration(to: clock.now)
-            if let lastIdentify { #expect(now - lastIdentify == .seconds(15)) }
-            lastIdentify = now
+            if let lastIdentify { #expect(lastIdentify.duration(to: clock.now) == .seconds(15)) }
+            lastIdentify = clock.now
             connection.serverCloses(code: 4000)
             #expect(await events.wait(for: .disconnected(.closedByGateway(.unknownError))))
         }
@@ -281,9 +289,10 @@ import Testing
         let connection = try await connectReady(client, interval: 10_000_000)
         connection.serverSends(#"{"op":0,"s":2,"t":"RATE_LIMITED","d":{"opcode":8,"retry_after":12.5,"meta":{"guild_id":"\#(Fixtures.guildID)","nonce":"warden-1"}}}"#)
         #expect(await events.wait(forSequence: 2))
-        await clock.advance(by: .milliseconds(12_499))
+        #expect(await clock.waitForSleep(within: .milliseconds(12_500)))
+        clock.advance(by: .milliseconds(12_499))
         #expect(connection.sent.all.count == 2)
-        await clock.advance(by: .milliseconds(1))
+        clock.advance(by: .milliseconds(1))
         let retry = try #require(await connection.nextSent())
         #expect(retry.op == 8)
         #expect(retry["nonce"] == .string("warden-2"))
@@ -303,7 +312,8 @@ import Testing
         connection.serverSends("this is not json")
         #expect(await events.next { if case .undecodablePayload = $0 { true } else { false } } != nil)
         // Still connected, and the heartbeat carries the sequence of the skipped payload.
-        await clock.advance(by: .milliseconds(20_625))
+        #expect(await clock.waitForSleep(within: .milliseconds(20_625)))
+        clock.advance(by: .milliseconds(20_625))
         let beat = try #require(await connection.nextSent())
         #expect(beat.op == 1)
         #expect(beat.d?.intValue == 5)
@@ -318,7 +328,7 @@ import Testing
         #expect(await connection.closes.next() == 1000)
         #expect(await events.wait(for: .stopped))
         #expect(await events.inbox.next(timeout: .milliseconds(100)) == nil)
-        await clock.advance(by: .seconds(600))
+        clock.advance(by: .seconds(600))
         #expect(transport.attempts.all.count == 1)
     }
 }

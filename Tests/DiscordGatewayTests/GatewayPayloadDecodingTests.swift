@@ -126,10 +126,13 @@ struct ChunkGenerator {
         #expect(chunk.chunkIndex == 1 && chunk.chunkCount == 2)
     }
 
-    @Test func generatedChunksDecodeExactlyAsJSONDecoderDoes() throws {
+    @Test func generatedChunksDecodeExactlyAsJSONDecoderDoes() async throws {
         var generator = ChunkGenerator(rng: SplitMix64(state: 42))
         var fastHits = 0
         for round in 0..<300 {
+            // Yields each round: a long loop would hold one of the cooperative pool's threads (two on a
+            // 2-core machine) and stall every other test's waits.
+            await Task.yield()
             let payload = Array(generator.chunk(members: Int.random(in: 0...20, using: &generator.rng)).utf8)
             let reference = Self.reference(payload)
             #expect(reference != nil, "round \(round): the generator made a payload JSONDecoder refuses")
@@ -141,12 +144,13 @@ struct ChunkGenerator {
         #expect(fastHits == 300)
     }
 
-    @Test func corruptedChunksAreNeverAcceptedDifferently() {
+    @Test func corruptedChunksAreNeverAcceptedDifferently() async {
         var generator = ChunkGenerator(rng: SplitMix64(state: 7))
         var rng = SplitMix64(state: 99)
         let original = Array(generator.chunk(members: 5).utf8)
         let replacements: [UInt8] = Array("\"\\{}[],:0a9-. \u{7f}".utf8) + [0x00, 0xC3, 0xFF]
         for _ in 0..<2000 {
+            await Task.yield()
             var payload = original
             for _ in 0..<Int.random(in: 1...3, using: &rng) {
                 let index = Int.random(in: 0..<payload.count, using: &rng)

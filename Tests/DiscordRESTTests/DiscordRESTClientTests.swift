@@ -1,14 +1,14 @@
-import Clocks
 @testable import DiscordREST
+import DiscordFake
 import DiscordModels
 import Foundation
 import Testing
 
-/// The client's request building, retries and error mapping, over a fake transport and a TestClock.
+/// The client's request building, retries and error mapping, over a fake transport and a `ManualClock`.
 @Suite struct DiscordRESTClientTests {
     let g = Fixture.guild, u = Fixture.user, r = Fixture.role
 
-    func client(_ transport: FakeHTTPTransport, _ clock: TrackingClock = TrackingClock(), maxRetries: Int = 3,
+    func client(_ transport: FakeHTTPTransport, _ clock: ManualClock = ManualClock(), maxRetries: Int = 3,
                 observer: (any RESTObserver)? = nil) -> DiscordRESTClient {
         DiscordRESTClient(configuration: Fixture.configuration(maxRetries: maxRetries), transport: transport,
                           clock: clock, observer: observer)
@@ -202,7 +202,7 @@ import Testing
     }
 
     @Test func transientFailuresAreRetriedMaxRetriesTimesRetryPauseApart() async throws {
-        let clock = TrackingClock()
+        let clock = ManualClock()
         let transport = FakeHTTPTransport([
             { _ in throw HTTPTransportError.timeout },
             { _ in throw HTTPTransportError.network("connection reset") },
@@ -214,10 +214,10 @@ import Testing
         let task = Task { try await rest.removeGuildMemberRole(g, user: u, role: r, reason: "sync") }
         for attempt in 1...3 {
             #expect(await transport.calls.wait(for: attempt))
-            #expect(await clock.sleeps.wait(for: attempt))
-            await clock.advance(by: .seconds(59))
+            #expect(await clock.waitForSleep(within: .seconds(60)))
+            clock.advance(by: .seconds(59))
             #expect(transport.count == attempt, "no retry before the pause is over")
-            await clock.advance(by: .seconds(1))
+            clock.advance(by: .seconds(1))
         }
         let result = await task.result
         #expect(transport.count == 4)
@@ -233,12 +233,12 @@ import Testing
     }
 
     @Test func aTransientFailureThenSuccessReturnsTheSuccess() async throws {
-        let clock = TrackingClock()
+        let clock = ManualClock()
         let transport = FakeHTTPTransport([{ _ in throw HTTPTransportError.timeout }, { _ in Self.noContent }])
         let rest = client(transport, clock)
         let task = Task { try await rest.addGuildMemberRole(g, user: u, role: r, reason: "sync") }
-        #expect(await clock.sleeps.wait(for: 1))
-        await clock.advance(by: .seconds(60))
+        #expect(await clock.waitForSleep(within: .seconds(60)))
+        clock.advance(by: .seconds(60))
         try await task.value
         #expect(transport.count == 2)
     }
@@ -252,7 +252,7 @@ import Testing
     }
 
     @Test func a429IsRetriedAfterDiscordsRetryAfterThroughTheLimiter() async throws {
-        let clock = TrackingClock()
+        let clock = ManualClock()
         var limited = Fixture.bucketHeaders("roles", limit: 10, remaining: 0, resetAfter: 1)
         limited.add(name: "Retry-After", value: "3")
         let transport = FakeHTTPTransport(responses: [
@@ -262,10 +262,10 @@ import Testing
         let collector = ReportCollector()
         let rest = client(transport, clock, observer: collector)
         let task = Task { try await rest.addGuildMemberRole(g, user: u, role: r, reason: "sync") }
-        #expect(await clock.sleeps.wait(for: 1))
-        await clock.advance(by: .milliseconds(2249))
+        #expect(await clock.waitForSleep(within: .milliseconds(2250)))
+        clock.advance(by: .milliseconds(2249))
         #expect(transport.count == 1)
-        await clock.advance(by: .milliseconds(1))
+        clock.advance(by: .milliseconds(1))
         try await task.value
         #expect(transport.count == 2)
         #expect(collector.all.last?.rateLimitWait == .milliseconds(2250))
@@ -313,11 +313,11 @@ import Testing
     }
 
     @Test func cancellationWhileWaitingToRetryThrowsCancellationError() async throws {
-        let clock = TrackingClock()
+        let clock = ManualClock()
         let transport = FakeHTTPTransport([{ _ in throw HTTPTransportError.timeout }])
         let rest = client(transport, clock)
         let task = Task { try await rest.getGuildRoles(g) }
-        #expect(await clock.sleeps.wait(for: 1))
+        #expect(await clock.waitForSleep(within: .seconds(60)))
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
         #expect(transport.count == 1)

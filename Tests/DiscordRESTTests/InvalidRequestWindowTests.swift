@@ -1,5 +1,5 @@
-import Clocks
 @testable import DiscordREST
+import DiscordFake
 import DiscordModels
 import Testing
 
@@ -53,10 +53,10 @@ import Testing
     }
 
     @Test func atTwoThousandTheLimiterRefusesEveryBotWriteUntilTheCountFallsBelowOneThousand() async throws {
-        let clock = TestClock<Duration>()
+        let clock = ManualClock()
         let limiter = RateLimiter(clock: clock, globalLimit: 100_000)
         try await refuse(limiter, 1_001)
-        await clock.advance(by: .seconds(300))
+        clock.advance(by: .seconds(300))
         try await refuse(limiter, 998)
         #expect(await limiter.standing().invalidRequestLevel == .warning)
         let write = Route.guildMember(.patch, Fixture.guild, 7)
@@ -75,17 +75,17 @@ import Testing
                                with: HTTPResponse(status: 201))
 
         // 600 s after the first burst 999 are left: writes resume, the warning stays.
-        await clock.advance(by: .seconds(301))
+        clock.advance(by: .seconds(301))
         #expect(await limiter.standing().invalidRequests == 999)
         #expect(await limiter.standing().invalidRequestLevel == .warning)
         await limiter.complete(try await limiter.acquire(write), with: HTTPResponse(status: 204))
-        await clock.advance(by: .seconds(300))
+        clock.advance(by: .seconds(300))
         #expect(await limiter.standing().invalidRequestLevel == .calm)
     }
 
     @Test func aPausedWriteNeverReachesTheTransport() async throws {
         let transport = FakeHTTPTransport(Self.forbidden)
-        let clock = TrackingClock()
+        let clock = ManualClock()
         var configuration = Fixture.configuration()
         configuration.globalRateLimit = 100_000
         let client = DiscordRESTClient(configuration: configuration, transport: transport, clock: clock)

@@ -1,5 +1,5 @@
-import Clocks
 @testable import DiscordREST
+import DiscordFake
 import DiscordModels
 import Foundation
 import Testing
@@ -7,7 +7,7 @@ import Testing
 /// SPEC 1.9: OAuth requests (the code exchange and `/users/@me` with a user's token) go through a rate
 /// limiter of their own. A 429 on them holds back OAuth only, for Discord's `retry_after`, and never the
 /// bot's requests (whose limiter the member add `PUT /guilds/{g}/members/{u}` uses: it carries the bot token).
-@Suite(.timeLimit(.minutes(1))) struct OAuthRateLimitTests {
+@Suite(.timeLimit(.minutes(3))) struct OAuthRateLimitTests {
     let g = Fixture.guild, u = Fixture.user, r = Fixture.role
 
     static let token = HTTPResponse(status: 200, body: Fixture.json(
@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func aGlobal429OnTheTokenExchangeWaitsRetryAfterWhileTheBotWritesOn() async throws {
-        let clock = TrackingClock()
+        let clock = ManualClock()
         let exchanges = Locked(0)
         let transport = FakeHTTPTransport([{ request in
             guard Self.isTokenExchange(request) else { return Self.noContent }
@@ -36,7 +36,7 @@ import Testing
         }])
         let rest = DiscordRESTClient(configuration: Fixture.configuration(), transport: transport, clock: clock)
         let linking = Task { try await exchange(rest) }
-        #expect(await clock.sleeps.wait(for: 1))  // the exchange waits for Discord's retry_after
+        #expect(await clock.waitForSleep(within: .milliseconds(2500)))  // the exchange waits for Discord's retry_after
 
         // Meanwhile the bot's writes go out at once, on their own limiter.
         try await rest.addGuildMemberRole(g, user: u, role: r, reason: "sync")
@@ -44,9 +44,9 @@ import Testing
         #expect(transport.requests.filter { !Self.isTokenExchange($0) }.count == 2)
         #expect(await rest.rateLimiter.standing().globalBlockRemaining == nil)
 
-        await clock.advance(by: .milliseconds(2499))
+        clock.advance(by: .milliseconds(2499))
         #expect(exchanges.withLock { $0 } == 1)
-        await clock.advance(by: .milliseconds(1))
+        clock.advance(by: .milliseconds(1))
         #expect(try await linking.value.accessToken.revealed == "user-access-token")
         #expect(exchanges.withLock { $0 } == 2)
     }
@@ -58,7 +58,7 @@ import Testing
             }
             return Self.noContent
         }])
-        let rest = DiscordRESTClient(configuration: Fixture.configuration(), transport: transport, clock: TrackingClock())
+        let rest = DiscordRESTClient(configuration: Fixture.configuration(), transport: transport, clock: ManualClock())
         await #expect(throws: DiscordRESTError.cloudflareBan(retryAfter: .seconds(600))) { _ = try await exchange(rest) }
         // OAuth stays stopped: not even sent.
         await #expect(throws: DiscordRESTError.cloudflareBan(retryAfter: .seconds(600))) {

@@ -1,5 +1,5 @@
-import Clocks
 @testable import DiscordREST
+import DiscordFake
 import DiscordModels
 import Testing
 
@@ -12,7 +12,7 @@ import Testing
     }
 
     @Test func aRequestOnAUsedUpBucketWaitsForTheResetOnTheClock() async throws {
-        let clock = TrackingClock()
+        let clock = ManualClock()
         let limiter = RateLimiter(clock: clock)
         let first = try await limiter.acquire(route)
         await limiter.complete(first, with: exhausted(resetAfter: 5))
@@ -23,16 +23,16 @@ import Testing
             await granted.increment()
             return permit
         }
-        #expect(await clock.sleeps.wait(for: 1))
-        await clock.advance(by: .milliseconds(4999))
+        #expect(await clock.waitForSleep(within: .seconds(5)))
+        clock.advance(by: .milliseconds(4999))
         #expect(await granted.count == 0)
-        await clock.advance(by: .milliseconds(1))
+        clock.advance(by: .milliseconds(1))
         #expect(await granted.wait(for: 1))
         _ = try await waiting.value
     }
 
     @Test func aRequestBehindAnInFlightOneOnAnUnknownRouteProceedsWhenItCompletes() async throws {
-        let clock = TrackingClock()
+        let clock = ManualClock()
         let limiter = RateLimiter(clock: clock)
         let first = try await limiter.acquire(route)
         let granted = EventCounter()
@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func cancellingAWaitingRequestThrowsCancellationError() async throws {
-        let clock = TrackingClock()
+        let clock = ManualClock()
         let limiter = RateLimiter(clock: clock)
         _ = try await limiter.acquire(route)  // in flight, never completed
         let waiting = Task { try await limiter.acquire(route) }
@@ -64,13 +64,13 @@ import Testing
         let p = try await limiter.acquire(other)
         await limiter.complete(p, with: HTTPResponse(status: 204, headers: Fixture.bucketHeaders("r", limit: 1, remaining: 0, resetAfter: 30)))
         let sleeping = Task { try await limiter.acquire(other) }
-        #expect(await clock.sleeps.wait(for: 1))
+        #expect(await clock.waitForSleep(within: .seconds(30)))
         sleeping.cancel()
         await #expect(throws: CancellationError.self) { try await sleeping.value }
     }
 
     @Test func aWaitLongerThanMaxWaitIsRefusedAtOnce() async throws {
-        let limiter = RateLimiter(clock: TestClock(), maxWait: .seconds(60))
+        let limiter = RateLimiter(clock: ManualClock(), maxWait: .seconds(60))
         let roles = Route.guildRoles(.post, Fixture.guild)
         let p = try await limiter.acquire(roles)
         await limiter.complete(p, with: HTTPResponse(status: 200, headers: Fixture.bucketHeaders("create", limit: 250, remaining: 0, resetAfter: 172_800)))
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func standingReportsTheTokenAndTheInvalidRequestCount() async throws {
-        let limiter = RateLimiter(clock: TestClock())
+        let limiter = RateLimiter(clock: ManualClock())
         let p = try await limiter.acquire(route)
         await limiter.complete(p, with: HTTPResponse(status: 401, body: Fixture.json(#"{"message": "401: Unauthorized", "code": 0}"#)))
         let standing = await limiter.standing()

@@ -1,4 +1,3 @@
-import Clocks
 @testable import DiscordREST
 import DiscordModels
 import Foundation
@@ -19,7 +18,7 @@ actor EventCounter {
     }
 
     /// true once `count >= target`; false if that did not happen within `timeout`.
-    func wait(for target: Int, timeout: Duration = .seconds(10)) async -> Bool {
+    func wait(for target: Int, timeout: Duration = .seconds(60)) async -> Bool {
         if count >= target { return true }
         let id = nextID
         nextID += 1
@@ -35,24 +34,6 @@ actor EventCounter {
     private func expire(_ id: UInt64) {
         waiters.removeValue(forKey: id)?.continuation.resume(returning: false)
     }
-}
-
-/// A `TestClock` that also reports each sleep, so a test advances time only once the code under
-/// test is actually waiting.
-final class TrackingClock: Clock, Sendable {
-    typealias Instant = TestClock<Duration>.Instant
-    let base = TestClock()
-    let sleeps = EventCounter()
-
-    var now: Instant { base.now }
-    var minimumResolution: Duration { base.minimumResolution }
-
-    func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
-        await sleeps.increment()
-        try await base.sleep(until: deadline, tolerance: tolerance)
-    }
-
-    func advance(by duration: Duration) async { await base.advance(by: duration) }
 }
 
 /// An `HTTPTransport` that records requests and answers from a script (the last entry repeats).

@@ -95,23 +95,21 @@ import Testing
     @Test func theTotalTimeoutEndsARequestWithTimeout() async throws {
         try await LoopbackHTTPServer.with { server in
             let transport = try CurlHTTPTransport()
-            let started = ContinuousClock.now
+            // `/slow` answers only when the server stops: the timeout is what ends the request.
             await #expect(throws: HTTPTransportError.timeout) {
                 try await transport.send(HTTPRequest(method: .get, url: server.url("/slow"), timeout: .milliseconds(300)))
             }
-            #expect(ContinuousClock.now - started < .seconds(4), "the timeout, not the server, ended the request")
         }
     }
 
     @Test func cancellingTheTaskThrowsCancellationError() async throws {
         try await LoopbackHTTPServer.with { server in
             let transport = try CurlHTTPTransport()
-            let started = ContinuousClock.now
             let request = Task { try await transport.send(HTTPRequest(method: .get, url: server.url("/slow"))) }
             #expect(await server.waitForRequests(1))
+            // `/slow` answers only when the server stops: the cancellation is what ends the request.
             request.cancel()
             await #expect(throws: CancellationError.self) { try await request.value }
-            #expect(ContinuousClock.now - started < .seconds(4))
             // The transport still works afterwards.
             #expect(try await transport.send(HTTPRequest(method: .get, url: server.url("/echo"))).status == 200)
         }
@@ -121,7 +119,7 @@ import Testing
         try await LoopbackHTTPServer.with { server in
             let transport = try CurlHTTPTransport()
             let tls = await #expect(throws: HTTPTransportError.self) {
-                try await transport.send(HTTPRequest(method: .get, url: server.url("/echo", scheme: "https"), timeout: .seconds(5)))
+                try await transport.send(HTTPRequest(method: .get, url: server.url("/echo", scheme: "https"), timeout: .seconds(60)))
             }
             guard case .network? = tls else { Issue.record("expected a network error, got \(String(describing: tls))"); return }
             for url in ["ftp://127.0.0.1:\(server.port)/echo", "file:///etc/passwd", "gopher://127.0.0.1/", "127.0.0.1/echo"] {
@@ -191,13 +189,13 @@ import Testing
             let url = server.url("/echo", scheme: "https")
             let untrusting = try CurlHTTPTransport()
             let refused = await #expect(throws: HTTPTransportError.self) {
-                try await untrusting.send(HTTPRequest(method: .get, url: url, timeout: .seconds(5)))
+                try await untrusting.send(HTTPRequest(method: .get, url: url, timeout: .seconds(60)))
             }
             guard case .network? = refused else { Issue.record("expected a verification failure, got \(String(describing: refused))"); return }
             #expect(server.received.isEmpty)
 
             let trusting = try CurlHTTPTransport(configuration: .init(caFile: authority.caFile))
-            let response = try await trusting.send(HTTPRequest(method: .get, url: url, timeout: .seconds(5)))
+            let response = try await trusting.send(HTTPRequest(method: .get, url: url, timeout: .seconds(60)))
             #expect(response.status == 200)
             #expect(response.headers["X-RateLimit-Bucket"] == "abcd1234")
         }
@@ -212,7 +210,7 @@ import Testing
             let transport = try CurlHTTPTransport(configuration: .init(
                 caFile: otherAuthority.caFile, systemCADirectory: try serverAuthority.hashedDirectory()))
             let response = try await transport.send(HTTPRequest(method: .get, url: server.url("/echo", scheme: "https"),
-                                                                timeout: .seconds(5)))
+                                                                timeout: .seconds(60)))
             #expect(response.status == 200)
         }
     }

@@ -11,7 +11,7 @@ import WardenService
 
 /// The whole daemon (real libwebsockets and libcurl transports, a SQLite store in a temporary folder)
 /// against DiscordFake on loopback.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct DaemonIntegrationTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct DaemonIntegrationTests {
     struct Running {
         let discord: FakeDiscord
         let daemon: WardenDaemon
@@ -46,7 +46,8 @@ import WardenService
                       configure: (inout FakeConfiguration) -> Void = { _ in },
                       prepare: (FakeDiscord) -> Void = { _ in }) async throws -> Running {
         var fakeConfiguration = FakeConfiguration()
-        fakeConfiguration.heartbeatInterval = 1000
+        // Discord's 41.25 s heartbeats unless `configure` needs them (1 s ones made the client's zombie
+        // check a race on a loaded machine); `waitUntil` re-checks on the fake's requests and dispatches.
         fakeConfiguration.identifyConcurrencyWindow = nil
         configure(&fakeConfiguration)
         var seed = FakeSeed()
@@ -75,7 +76,7 @@ import WardenService
 
     /// Waits until `condition` holds on the fake, re-checking after each of its answers (no polling; the
     /// sleeping task is only the timeout).
-    static func waitUntil(_ discord: FakeDiscord, timeout: Duration = .seconds(20),
+    static func waitUntil(_ discord: FakeDiscord, timeout: Duration = .seconds(60),
                           _ condition: @escaping @Sendable () -> Bool) async throws {
         let activity = discord.activity()
         if condition() { return }

@@ -24,15 +24,14 @@ struct EnforcementE2E {
     let parts: WardenDaemon.Parts
     let sentinel: Snowflake
 
-    /// Starts the fake (30 generated members; a 1 s heartbeat, so waits re-check at least that often: a
-    /// shorter one would use up the client's gateway send budget and hold back op 8), puts `users` in a
-    /// fresh store, starts the daemon with `extra` configuration keys (e.g. `, "fight_limit": 3`) and waits
-    /// until the member cache is complete and the first audit's writes are done.
+    /// Starts the fake (30 generated members; Discord's 41.25 s heartbeats, so the client's zombie check is
+    /// no race on a loaded machine), puts `users` in a fresh store, starts the daemon with `extra`
+    /// configuration keys (e.g. `, "fight_limit": 3`) and waits until the member cache is complete and the
+    /// first audit's writes are done.
     static func start(extra: String = "", reserved: [String] = [], waitForIdle: Bool = true,
                       fake: (inout FakeConfiguration, inout FakeSeed) -> Void = { _, _ in },
                       users: (FakeDiscord) throws -> [(AuthUser, Snowflake?)]) async throws -> EnforcementE2E {
         var configuration = FakeConfiguration()
-        configuration.heartbeatInterval = 1000
         configuration.identifyConcurrencyWindow = nil
         // Discord's bucket sizes with 10× shorter windows (10 member-role writes per second), so a test
         // with a few dozen writes is not a test of Discord's pace.
@@ -79,7 +78,7 @@ struct EnforcementE2E {
 
     func waitUntilReady(idle: Bool = true) async throws {
         let daemon = self.daemon
-        try await Self.waitFor(discord, timeout: .seconds(30)) { await daemon.isReady() }
+        try await Self.waitFor(discord, timeout: .seconds(120)) { await daemon.isReady() }
         if idle { await parts.enforcer.idle() }
     }
 
@@ -92,28 +91,14 @@ struct EnforcementE2E {
 
     // MARK: - Waiting without sleeping
 
-    /// Waits until an async `condition` holds, re-checking after each thing the fake does (requests,
-    /// dispatches, heartbeats every second); the sleeping task is only the timeout.
-    static func waitFor(_ discord: FakeDiscord, timeout: Duration = .seconds(20),
+    /// Waits until an async `condition` holds (``LiveWarden/eventually(_:on:timeout:_:)``).
+    static func waitFor(_ discord: FakeDiscord, timeout: Duration = .seconds(60),
                         _ condition: @escaping @Sendable () async -> Bool) async throws {
-        let activity = discord.activity()
-        if await condition() { return }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await _ in activity where await condition() { return }
-                throw DaemonIntegrationTests.TimedOut()
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw DaemonIntegrationTests.TimedOut()
-            }
-            try await group.next()
-            group.cancelAll()
-        }
+        try await LiveWarden.eventually("a condition", on: discord, timeout: timeout, condition)
     }
 
     /// Waits until the fake's state satisfies `condition`.
-    func waitUntil(timeout: Duration = .seconds(20), _ condition: @escaping @Sendable () -> Bool) async throws {
+    func waitUntil(timeout: Duration = .seconds(60), _ condition: @escaping @Sendable () -> Bool) async throws {
         try await DaemonIntegrationTests.waitUntil(discord, timeout: timeout, condition)
     }
 
@@ -126,7 +111,7 @@ struct EnforcementE2E {
         let mark = discord.requestCount
         let (discord, sentinel) = (self.discord, self.sentinel)
         try discord.removeRole(memberRole, from: sentinel)
-        _ = try await discord.waitForRequest(from: mark, timeout: .seconds(20)) {
+        _ = try await discord.waitForRequest(from: mark, timeout: .seconds(60)) {
             $0.method == "PUT" && $0.path.hasSuffix("/members/\(sentinel)/roles/\(memberRole)")
         }
         try await waitUntil { discord.member(sentinel)?.roles.contains(memberRole) == true }

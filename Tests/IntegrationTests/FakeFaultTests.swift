@@ -125,7 +125,7 @@ struct FakeFaultTests {
         }
     }
 
-    @Test("stop() ends a live activity stream instead of deadlocking on it", .timeLimit(.minutes(1)))
+    @Test("stop() ends a live activity stream instead of deadlocking on it", .timeLimit(.minutes(3)))
     func stopWithLiveObserver() async throws {
         let fake = FakeDiscord(configuration: Self.configuration())
         try await fake.start()

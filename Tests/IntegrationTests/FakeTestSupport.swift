@@ -195,7 +195,7 @@ final class RawGateway: Sendable {
     }
 
     /// The next event matching `predicate`, skipping others; fails after `timeout`.
-    func next(timeout: Duration = .seconds(5), where predicate: @escaping @Sendable (RawGatewayEvent) -> Bool = { _ in true })
+    func next(timeout: Duration = .seconds(60), where predicate: @escaping @Sendable (RawGatewayEvent) -> Bool = { _ in true })
         async throws -> RawGatewayEvent {
         let events = self.events
         return try await withThrowingTaskGroup(of: RawGatewayEvent?.self) { group in
@@ -216,14 +216,14 @@ final class RawGateway: Sendable {
     }
 
     /// The next dispatch named `name`.
-    func dispatch(_ name: String, timeout: Duration = .seconds(5)) async throws -> (s: Int?, d: JSONValue?) {
+    func dispatch(_ name: String, timeout: Duration = .seconds(60)) async throws -> (s: Int?, d: JSONValue?) {
         let event = try await next(timeout: timeout) { if case .payload(0, name?, _, _, _) = $0 { return true }; return false }
         guard case .payload(_, _, let s, let d, _) = event else { throw RawGatewayTimeout() }
         return (s, d)
     }
 
     /// The close code the connection ended with (nil: no close frame).
-    func closeCode(timeout: Duration = .seconds(5)) async throws -> Int? {
+    func closeCode(timeout: Duration = .seconds(60)) async throws -> Int? {
         let event = try await next(timeout: timeout) { if case .closed = $0 { return true }; return false }
         guard case .closed(let code) = event else { throw RawGatewayTimeout() }
         return code

@@ -47,7 +47,7 @@ import Testing
         var headers: HTTPHeaders = [:]
         if let cookie = consented.cookie { headers.add(name: "Cookie", value: cookie) }
         let answer = try await live.client.send(HTTPRequest(method: .get, url: live.baseURL + consented.callbackPath,
-                                                            headers: headers, timeout: .seconds(20)))
+                                                            headers: headers, timeout: .seconds(60)))
         return answer.status
     }
 

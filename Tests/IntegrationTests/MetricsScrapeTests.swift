@@ -8,7 +8,7 @@ import WardenService
 
 /// `GET /metrics` scraped from a running daemon over HTTP and parsed as Prometheus text: the families
 /// of SPEC/issue 6 are there with values that agree with DiscordFake and with the admin API.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct MetricsScrapeTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct MetricsScrapeTests {
     @Test func theParserReadsHelpTypeLabelsEscapesAndHistograms() throws {
         let text = """
             # HELP requests_total Requests.
@@ -39,7 +39,8 @@ import WardenService
     }
 
     @Test func aScrapeOfARunningDaemonAgreesWithDiscordAndTheAdminAPI() async throws {
-        try await LiveWarden.with(users: AlertIntegrationTests.alice) { live in
+        // Heartbeats every 5 s: the latency gauge needs one answered beat.
+        try await LiveWarden.with(users: AlertIntegrationTests.alice, heartbeatInterval: 5_000) { live in
             let discord = live.discord
             let alice = try #require(discord.members.first { $0.user?.username == "alice" }?.user?.id)
             let member = try #require(discord.role(named: "Member")).id
@@ -98,7 +99,8 @@ import WardenService
             #expect(metrics.value("warden_rest_ratelimit_wait_seconds_count") == metrics.total("warden_rest_requests_total"),
                     "one wait (zero or more) per REST request")
             let heartbeat = try #require(metrics.value("warden_gateway_heartbeat_latency_seconds"))
-            #expect(heartbeat >= 0 && heartbeat < 5, "a loopback heartbeat round trip: \(heartbeat) s")
+            // In seconds (a loaded machine can take seconds for a loopback round trip; milliseconds would show as hundreds).
+            #expect(heartbeat >= 0 && heartbeat < 60, "a loopback heartbeat round trip: \(heartbeat) s")
 
             #expect((metrics.value("warden_corrections_total", ["cause": "manual_edit"]) ?? 0) >= 1)
             #expect((metrics.value("warden_corrections_total", ["cause": "audit"]) ?? 0) >= 1)

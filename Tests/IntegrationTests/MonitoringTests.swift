@@ -107,7 +107,8 @@ import Yams
             for name in names { used[name, default: []].append(expression.source) }
         }
 
-        let (exported, families) = try await LiveWarden.with(users: AlertIntegrationTests.alice) { live in
+        // Heartbeats every 5 s: the heartbeat latency gauge needs one answered beat.
+        let (exported, families) = try await LiveWarden.with(users: AlertIntegrationTests.alice, heartbeatInterval: 5_000) { live in
             // Some activity, so the families that appear with a first event have one: a manual edit
             // corrected (corrections, their latency) after the fill and its audit.
             let discord = live.discord

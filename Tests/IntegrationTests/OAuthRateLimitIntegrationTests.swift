@@ -7,7 +7,7 @@ import Testing
 /// SPEC 1.9: OAuth requests (token exchange, `/users/@me` with a user's token) have their own rate
 /// limiter, so Discord refusing them (a 429, a global 429, a Cloudflare ban) stops linking only and
 /// never the bot's writes. Real libcurl against DiscordFake.
-@Suite("OAuth requests never hold back the bot", .timeLimit(.minutes(1)))
+@Suite("OAuth requests never hold back the bot", .timeLimit(.minutes(3)))
 struct OAuthRateLimitIntegrationTests {
     static let redirect = "http://127.0.0.1:8080/discord/callback/"
 

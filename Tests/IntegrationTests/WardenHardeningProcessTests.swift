@@ -48,7 +48,6 @@ import Glibc
     /// DiscordFake and a configuration for it; the bot token goes into `botTokenFile` (with `mode`) when given.
     static func setUp(listen: String = "127.0.0.1:0", botTokenFileMode: mode_t? = nil) async throws -> Setup {
         var configuration = FakeConfiguration()
-        configuration.heartbeatInterval = 1000
         configuration.identifyConcurrencyWindow = nil
         let discord = FakeDiscord(configuration: configuration, seed: FakeSeed())
         try await discord.start()

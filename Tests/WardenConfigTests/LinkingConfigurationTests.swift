@@ -30,7 +30,8 @@ struct LinkingConfigurationTests {
         _ = try load(minimalConfig(http: #""public_url": "https://auth.example.com""#))
         _ = try load(minimalConfig(http: #""public_url": "https://AUTH.example.com:8443/warden""#))
         for publicURL in ["https://warden.example.com", "http://auth.example.com"] {
-            let error = loadError(minimalConfig(http: #""public_url": "\#(publicURL)""#))
+            // allow_insecure_urls: the http:// one is refused for its scheme, not for being plain text.
+            let error = loadError(minimalConfig(discord: #""allow_insecure_urls": true"#, http: #""public_url": "\#(publicURL)""#))
             let issue = try #require(error?.issues.first)
             #expect(error?.issues.count == 1)
             #expect(issue.key == "http.public_url")

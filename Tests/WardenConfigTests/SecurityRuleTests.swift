@@ -34,14 +34,19 @@ struct SecurityRuleTests {
     // MARK: Plain-text URLs
 
     /// Every URL key, as (section-level JSON fragment maker, key), with `host` put in an http:// or ws:// URL.
-    static func urlCases(host: String) -> [(json: String, key: String)] {
+    /// `http.public_url` must share scheme and host with `discord.callback_url` (SPEC 1.9): with
+    /// `matchingCallback`, its case moves the callback to the same host, so only the rule under test speaks.
+    static func urlCases(host: String, matchingCallback: Bool = false) -> [(json: String, key: String)] {
         [
             (minimalConfig().replacingOccurrences(of: "https://auth.example.com/discord/callback/", with: "http://\(host)/discord/callback/"),
              "discord.callback_url"),
             (minimalConfig(discord: #""api_base_url": "http://\#(host)/api/v10""#), "discord.api_base_url"),
             (minimalConfig(discord: #""oauth_authorize_url": "http://\#(host)/oauth2/authorize""#), "discord.oauth_authorize_url"),
             (minimalConfig(discord: #""gateway_url": "ws://\#(host)/""#), "discord.gateway_url"),
-            (minimalConfig(http: #""public_url": "http://\#(host)""#), "http.public_url"),
+            (minimalConfig(http: #""public_url": "http://\#(host)""#).replacingOccurrences(
+                of: "https://auth.example.com/discord/callback/",
+                with: matchingCallback ? "http://\(host)/discord/callback/" : "https://auth.example.com/discord/callback/"),
+             "http.public_url"),
             (minimalConfig(http: #""success_url": "http://\#(host)/services/""#), "http.success_url"),
             (minimalConfig(more: #""alerts": {"webhook_url": "http://\#(host)/hook"}"#), "alerts.webhook_url"),
         ]
@@ -60,13 +65,13 @@ struct SecurityRuleTests {
 
     @Test(arguments: ["127.0.0.1", "127.8.9.10:8080", "[::1]:9000", "localhost", "LocalHost:81"])
     func plainHTTPAndWSAreAcceptedForLoopbackHosts(_ host: String) throws {
-        for (json, key) in Self.urlCases(host: host) {
+        for (json, key) in Self.urlCases(host: host, matchingCallback: true) {
             #expect(throws: Never.self, "\(key)") { try load(json) }
         }
     }
 
     @Test func allowInsecureURLsAcceptsThemFromTheFileOrTheEnvironment() throws {
-        for (json, key) in Self.urlCases(host: "10.0.0.7") {
+        for (json, key) in Self.urlCases(host: "10.0.0.7", matchingCallback: true) {
             let allowed = json.replacingOccurrences(of: #""guild_id": "222222222222222222""#,
                                                     with: #""guild_id": "222222222222222222", "allow_insecure_urls": true"#)
             #expect(throws: Never.self, "\(key)") { try load(allowed) }
@@ -79,8 +84,8 @@ struct SecurityRuleTests {
         let error = loadError(minimalConfig(http: #""listen": "0.0.0.0:8080""#))
         #expect(error?.issues.map(\.key) == ["http.public_url"])
         #expect(error?.description.contains("https://") == true)
-        let given = try load(minimalConfig(http: #""listen": "0.0.0.0:8080", "public_url": "https://warden.example.com""#))
-        #expect(given.http.publicURL.absoluteString == "https://warden.example.com")
+        let given = try load(minimalConfig(http: #""listen": "0.0.0.0:8080", "public_url": "https://auth.example.com""#))
+        #expect(given.http.publicURL.absoluteString == "https://auth.example.com")
         #expect(try load(minimalConfig(http: #""listen": "[::1]:8080""#)).http.publicURL.isLoopback)
         #expect(throws: Never.self) { try load(minimalConfig(http: #""listen": "0.0.0.0:8080""#), environment: ["DISCORD_ALLOW_INSECURE_URLS": "1"]) }
     }

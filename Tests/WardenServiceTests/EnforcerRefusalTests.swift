@@ -6,7 +6,7 @@ import Testing
 @testable import WardenService
 
 /// Kicks Discord would refuse or that observe-only forbids, and the `report` policy's alert (SPEC 1.4, 1.5).
-@Suite(.timeLimit(.minutes(1))) struct EnforcerRefusalTests {
+@Suite(.timeLimit(.minutes(3))) struct EnforcerRefusalTests {
     /// In sync with `Fixture.user(42)`: Member and Alpha.
     static let inSync: [Snowflake] = [Fixture.member.id, Fixture.alpha.id]
 

@@ -25,8 +25,10 @@ actor RecordingWriter: GuildWriter {
     var echo: (@Sendable (GatewayDispatch) async -> Void)?
     var members: [Snowflake: GuildMember] = [:]
     var failNext: DiscordRESTError?
-    /// Runs once, inside the next write, after its echo and before its answer (a racing moderator).
+    /// Runs once, inside the next write, after its echo and before its answer (a racing moderator), or
+    /// before both (`beforeEcho`: the write has reached Discord, nothing of it has come back yet).
     var duringNextWrite: (@Sendable () async -> Void)?
+    var duringNextWriteBeforeEcho = false
     private var nextRoleID: UInt64 = 900
     private var waiters: [(count: Int, id: Int, continuation: CheckedContinuation<Void, Never>)] = []
     let guildID: Snowflake
@@ -36,16 +38,19 @@ actor RecordingWriter: GuildWriter {
     func setEcho(_ echo: @escaping @Sendable (GatewayDispatch) async -> Void) { self.echo = echo }
     func setMember(_ member: GuildMember) { members[member.user!.id] = member }
     func failNextWrite(with error: DiscordRESTError) { failNext = error }
-    func setDuringNextWrite(_ body: @escaping @Sendable () async -> Void) { duringNextWrite = body }
+    func setDuringNextWrite(beforeEcho: Bool = false, _ body: @escaping @Sendable () async -> Void) {
+        duringNextWrite = body
+        duringNextWriteBeforeEcho = beforeEcho
+    }
 
-    /// Waits until at least `count` writes were made: resumed by the write itself, or after 10 s at
+    /// Waits until at least `count` writes were made: resumed by the write itself, or after 60 s at
     /// the latest (a safety net so a broken enforcer fails the test instead of hanging it).
     func waitForWrites(_ count: Int) async {
         if writes.count >= count { return }
         let id = nextWaiter
         nextWaiter += 1
         Task { [weak self] in
-            try? await Task.sleep(for: .seconds(10))
+            try? await Task.sleep(for: .seconds(60))
             await self?.giveUp(id)
         }
         await withCheckedContinuation { waiters.append((count, id, $0)) }
@@ -79,6 +84,7 @@ actor RecordingWriter: GuildWriter {
 
     func addRole(_ role: Snowflake, to user: Snowflake, reason: String) async throws {
         try record(.add(user: user, role: role), reason)
+        if duringNextWriteBeforeEcho, let race = duringNextWrite { duringNextWrite = nil; await race() }
         await echoMember(user) { if !$0.roles.contains(role) { $0.roles.append(role) } }
         if let race = duringNextWrite { duringNextWrite = nil; await race() }
         notify()
@@ -227,7 +233,7 @@ struct Harness {
     func settled() async { await enforcer.idle() }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct EnforcerTests {
+@Suite(.timeLimit(.minutes(3))) struct EnforcerTests {
     @Test func theAuditAfterTheFillFixesAWrongMemberOnceAndItsEchoCausesNoFurtherWrite() async throws {
         let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id])],
                                        users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
@@ -531,6 +537,29 @@ struct Harness {
         #expect(await h.writer.writes == [.add(user: 10, role: Fixture.alpha.id), .add(user: 10, role: Fixture.alpha.id)])
     }
 
+    @Test func aTaskThatFindsAMemberMidCorrectionCountsItsOwnCheckNotTheWriteInFlight() async throws {
+        let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id])],
+                                       users: [(Fixture.user(42, groups: ["Alpha"]), 10)])
+        await h.settled()
+        // A moderator strips Alpha. While Warden's revert is at Discord (neither its answer nor its echo is
+        // back), a bulk task audits: the cache still shows the edit, so the member looks wrong.
+        let outcomes = TestBox<[SettleOutcome]>([])
+        let report = TestBox<AuditReport?>(nil)
+        await h.writer.setDuringNextWrite(beforeEcho: true) { [enforcer = h.enforcer] in
+            let audit = await enforcer.audit(cause: .task) { _, outcome in outcomes.withLock { $0.append(outcome) } }
+            report.withLock { $0 = audit }
+        }
+        let stripped = Fixture.member(10, roles: [Fixture.member.id])
+        await h.writer.setMember(stripped)
+        await h.enforcer.apply(.guildMemberUpdate(GuildMemberEvent(guildID: Fixture.guildID, member: stripped)))
+        await h.settled()
+        #expect(report.current?.wrong == 1)
+        #expect(await h.writer.writes == [.add(user: 10, role: Fixture.alpha.id)], "only the revert was written")
+        // The task's check is the re-check after the revert, which finds the member right: the task wrote
+        // nothing, and must not count the revert (it used to get the revert's `.written`).
+        #expect(outcomes.current == [.inSync])
+    }
+
     @Test func underReportAnEditGivingAnUnlinkedMemberAnAuthRoleIsListedAtOnce() async throws {
         let h = try await Harness.make(unlinkedMembers: .report, members: [Fixture.member(10, roles: [Fixture.bravo.id])],
                                        users: [(Fixture.user(42, groups: ["Alpha"]), nil)])
@@ -562,7 +591,7 @@ struct Harness {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct EnforcerIdleTests {
+@Suite(.timeLimit(.minutes(3))) struct EnforcerIdleTests {
     /// A writer whose writes never answer (a hung request).
     actor HangingWriter: GuildWriter {
         func addRole(_ role: Snowflake, to user: Snowflake, reason: String) async throws { try await hang() }
@@ -609,7 +638,7 @@ struct Harness {
         await enforcer.stop()
         let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask { await enforcer.idle(); return true }
-            group.addTask { try await Task.sleep(for: .seconds(5)); return false }
+            group.addTask { try await Task.sleep(for: .seconds(60)); return false }
             await writer.open()
             let first = try await group.next()!
             group.cancelAll()
@@ -645,7 +674,7 @@ struct Harness {
 
 /// A full audit checks each member against Auth's current record and links (the per-user wishes it
 /// reads are rebuilt when a record or link changes, never stale).
-@Suite(.timeLimit(.minutes(1))) struct AuditFreshnessTests {
+@Suite(.timeLimit(.minutes(3))) struct AuditFreshnessTests {
     @Test func theAuditFollowsAuthsRecordChangesLinksAndDeletions() async throws {
         let h = try await Harness.make(enforce: false,
                                        members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id]),
@@ -681,7 +710,7 @@ struct Harness {
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct TaskRunnerTests {
+@Suite(.timeLimit(.minutes(3))) struct TaskRunnerTests {
     @Test func aBulkTaskAuditsEveryoneAndWritesOnlyToTheWrongMembers() async throws {
         let h = try await Harness.make(members: [Fixture.member(10, roles: [Fixture.member.id, Fixture.alpha.id]),
                                                  Fixture.member(11, roles: [Fixture.member.id, Fixture.alpha.id]),

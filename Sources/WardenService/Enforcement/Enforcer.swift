@@ -143,6 +143,9 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     /// the members skipped for lacking it are audited (SPEC 1.8).
     private var knownBotPermissions: Permissions = []
     private var watchers: [Snowflake: [@Sendable (Snowflake, SettleOutcome) -> Void]] = [:]
+    /// Callers that asked while the member's write was in flight: that write's outcome answers the check
+    /// that launched it, so they wait for the re-check that follows it (see `watch`).
+    private var watchersAfterWrite: [Snowflake: [@Sendable (Snowflake, SettleOutcome) -> Void]] = [:]
     private var stopped = false
     /// A write was refused with 60003 (the guild requires 2FA, the bot owner has none) and no write
     /// has succeeded since: `two_factor_required` is open.
@@ -352,7 +355,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     public func enforce(userID: Int64, cause: EnforcementCause,
                         onSettled: (@Sendable (Snowflake, SettleOutcome) -> Void)? = nil) {
         guard let uid = users.uidOfUser[userID] else { onSettled?(0, .absent); return }
-        if let onSettled { watchers[uid, default: []].append(onSettled) }
+        if let onSettled { watch(uid, onSettled) }
         trigger(uid, cause: cause, at: clock.now)
     }
 
@@ -399,7 +402,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             }
         }
         for uid in wrong {
-            if let onSettled { watchers[uid, default: []].append(onSettled) }
+            if let onSettled { watch(uid, onSettled) }
             trigger(uid, cause: cause, at: now)
         }
         for uid in revoked { trigger(uid, cause: cause, at: now) }
@@ -457,6 +460,18 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
             message: "\(report.count) unlinked member(s) hold Auth-managed roles (unlinked_members: report)",
             details: ["count": .number(Double(report.count)),
                       "discord_uids": .array(listed.map { .string($0.description) })]))
+    }
+
+    /// Calls `callback` with the outcome of the check about to be triggered for `uid`. While a write to the
+    /// member is in flight the cache may not show it yet (its answer and echo are on their way), so the
+    /// check runs as the re-check after that write, and `callback` gets the re-check's outcome: a bulk
+    /// task that finds a member mid-correction counts what it did itself, not the write it found.
+    private func watch(_ uid: Snowflake, _ callback: @escaping @Sendable (Snowflake, SettleOutcome) -> Void) {
+        if busy.contains(uid) {
+            watchersAfterWrite[uid, default: []].append(callback)
+        } else {
+            watchers[uid, default: []].append(callback)
+        }
     }
 
     private func trigger(_ uid: Snowflake, cause: EnforcementCause, at now: C.Instant) {
@@ -752,6 +767,7 @@ public actor Enforcer<C: Clock> where C.Duration == Duration {
     private func finish(_ uid: Snowflake, lane: Lane) {
         busy.remove(uid)
         touchedWhileBusy.remove(uid)
+        if let waiting = watchersAfterWrite.removeValue(forKey: uid) { watchers[uid, default: []].append(contentsOf: waiting) }
         laneLoad[lane, default: 1] -= 1
         // Anything that arrived meanwhile is re-checked against the newest state.
         if let again = recheck.removeValue(forKey: uid), !stopped {

@@ -32,12 +32,13 @@ struct LiveWarden: Sendable {
         var description: String
     }
 
-    /// Starts the fake (30 generated members, 1 s heartbeats), a webhook receiver, the daemon with
-    /// `users` in its store, and the HTTP server; returns once the server listens.
-    static func start(users: (FakeDiscord) -> [(AuthUser, Snowflake?)] = { _ in [] },
+    /// Starts the fake (30 generated members), a webhook receiver, the daemon with `users` in its store,
+    /// and the HTTP server; returns once the server listens. Heartbeats keep Discord's 41.25 s unless a
+    /// test needs them (a 1 s interval turns the client's zombie check into a race on a loaded machine).
+    static func start(users: (FakeDiscord) -> [(AuthUser, Snowflake?)] = { _ in [] }, heartbeatInterval: Int = 41_250,
                       prepare: (FakeDiscord) -> Void = { _ in }) async throws -> LiveWarden {
         var fakeConfiguration = FakeConfiguration()
-        fakeConfiguration.heartbeatInterval = 1000
+        fakeConfiguration.heartbeatInterval = heartbeatInterval
         fakeConfiguration.identifyConcurrencyWindow = nil
         // A re-added bot refills its member cache right away; Discord's 30 s op 8 cooldown would stall the test.
         fakeConfiguration.memberRequestCooldown = .milliseconds(200)
@@ -101,9 +102,9 @@ struct LiveWarden: Sendable {
 
     /// Starts, runs `body`, and stops whatever `body` did.
     static func with<T: Sendable>(users: (FakeDiscord) -> [(AuthUser, Snowflake?)] = { _ in [] },
-                                  prepare: (FakeDiscord) -> Void = { _ in },
+                                  heartbeatInterval: Int = 41_250, prepare: (FakeDiscord) -> Void = { _ in },
                                   _ body: (LiveWarden) async throws -> T) async throws -> T {
-        let live = try await start(users: users, prepare: prepare)
+        let live = try await start(users: users, heartbeatInterval: heartbeatInterval, prepare: prepare)
         do {
             let result = try await body(live)
             await live.stop()
@@ -134,7 +135,7 @@ struct LiveWarden: Sendable {
         if !token.isEmpty { headers.add(name: "Authorization", value: "Bearer \(token)") }
         if body != nil { headers.add(name: "Content-Type", value: "application/json") }
         return try await client.send(HTTPRequest(method: method, url: baseURL + path, headers: headers,
-                                                 body: body.map { Array($0.utf8) }, timeout: .seconds(10)))
+                                                 body: body.map { Array($0.utf8) }, timeout: .seconds(60)))
     }
 
     struct BadAnswer: Error, CustomStringConvertible {
@@ -171,28 +172,47 @@ struct LiveWarden: Sendable {
     }
 
     /// Waits until `condition` holds, re-checking it after each thing the fake sees (requests, gateway
-    /// payloads and dispatches; the 1 s heartbeats keep those coming), never by sleeping.
-    func eventually(_ what: String, timeout: Duration = .seconds(20),
+    /// payloads and dispatches) and every 250 ms (see the static one).
+    func eventually(_ what: String, timeout: Duration = .seconds(60),
                     _ condition: @escaping @Sendable () async throws -> Bool) async throws {
         try await Self.eventually(what, on: discord, timeout: timeout, condition)
     }
 
     /// ``eventually(_:timeout:_:)`` for any fake (e.g. one serving a `warden run` process).
-    static func eventually(_ what: String, on discord: FakeDiscord, timeout: Duration = .seconds(20),
+    ///
+    /// Re-checked after each thing the fake sees, and every 250 ms: what the fake does not see (readiness,
+    /// alerts, the store, a process's log) changes with no event a test can wait on. (1 s heartbeats used
+    /// to be the tick; they made the client's zombie check a race on a loaded machine.) `timeout` only
+    /// bounds a broken test: a loaded 2-core machine can take tens of seconds for one step.
+    static func eventually(_ what: String, on discord: FakeDiscord, timeout: Duration = .seconds(60),
                            _ condition: @escaping @Sendable () async throws -> Bool) async throws {
         let activity = discord.activity()
         if try await condition() { return }
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let (rechecks, recheck) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
-                for await _ in activity where try await condition() { return }
-                throw TimedOut(what: what)
+                for await _ in activity { recheck.yield() }
+                return false
+            }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: .milliseconds(250))
+                    recheck.yield()
+                }
+            }
+            group.addTask {
+                for await _ in rechecks where try await condition() { return true }
+                return false
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
                 throw TimedOut(what: what)
             }
             defer { group.cancelAll() }
-            try await group.next()
+            while let met = try await group.next() {
+                if met { return }
+            }
+            throw TimedOut(what: what)
         }
     }
 

@@ -7,7 +7,8 @@ import Logging
 /// A small HTTP/1.1 server on 127.0.0.1 (ephemeral port) for the libcurl transport tests. It records
 /// every request and answers by path:
 /// - `/no-content` 204; `/rate-limited` 429 with Discord's headers and JSON body;
-/// - `/slow` answers after 5 s (for timeouts and cancellation);
+/// - `/slow` answers only when the server stops (so only a timeout or a cancellation can end a request
+///   to it, whatever the machine's load);
 /// - anything else: 200 `{"ok":true}` with Discord-style rate-limit headers.
 final class LoopbackHTTPServer: Sendable {
     struct ReceivedRequest: Sendable {
@@ -60,7 +61,7 @@ final class LoopbackHTTPServer: Sendable {
                 method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
                 headers: request.headers.map { ($0.name.rawName, $0.value) }, body: Array(buffer: body))
             await recorder.record(received)
-            return try await answer(received)
+            return try await answer(received, recorder: recorder)
         }
         let app = Application(
             responder: responder,
@@ -84,11 +85,12 @@ final class LoopbackHTTPServer: Sendable {
     }
 
     func stop() async {
+        recorder.releaseHeld()
         server.cancel()
         _ = await server.result
     }
 
-    private static func answer(_ request: ReceivedRequest) async throws -> Response {
+    private static func answer(_ request: ReceivedRequest, recorder: LoopbackRecorder) async throws -> Response {
         switch request.path {
         case "/no-content":
             return Response(status: .noContent)
@@ -101,7 +103,7 @@ final class LoopbackHTTPServer: Sendable {
             return Response(status: .tooManyRequests, headers: headers,
                             body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"message":"You are being rate limited.","retry_after":2.5,"global":false}"#)))
         case "/slow":
-            try await Task.sleep(for: .seconds(5))
+            await recorder.holdUntilReleased()
             return Response(status: .ok)
         default:
             var headers = HTTPFields()
@@ -128,6 +130,8 @@ final class LoopbackRecorder: Sendable {
     private struct State: Sendable {
         var requests: [LoopbackHTTPServer.ReceivedRequest] = []
         var waiters: [(count: Int, continuation: CheckedContinuation<Bool, Never>)] = []
+        var held: [CheckedContinuation<Void, Never>] = []
+        var released = false
     }
     private let state = LoopbackLockedState(State())
 
@@ -144,7 +148,28 @@ final class LoopbackRecorder: Sendable {
         for continuation in ready { continuation.resume(returning: true) }
     }
 
-    /// true once `count` requests arrived; false after 10 s of real time without them.
+    /// Returns once `releaseHeld()` was called (the server stops).
+    func holdUntilReleased() async {
+        await withCheckedContinuation { continuation in
+            let released = state.withLock { state in
+                if !state.released { state.held.append(continuation) }
+                return state.released
+            }
+            if released { continuation.resume() }
+        }
+    }
+
+    func releaseHeld() {
+        let held = state.withLock { state in
+            state.released = true
+            defer { state.held.removeAll() }
+            return state.held
+        }
+        for continuation in held { continuation.resume() }
+    }
+
+    /// true once `count` requests arrived; false after 60 s of real time without them (a bound for a
+    /// broken test only: on a loaded machine a request can take many seconds to arrive).
     func wait(for count: Int) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
@@ -158,7 +183,7 @@ final class LoopbackRecorder: Sendable {
                 }
             }
             group.addTask {
-                try? await Task.sleep(for: .seconds(10))
+                try? await Task.sleep(for: .seconds(60))
                 return false
             }
             let first = await group.next() ?? false

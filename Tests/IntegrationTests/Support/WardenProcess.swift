@@ -61,7 +61,7 @@ final class WardenProcess: @unchecked Sendable {  // mutable state is behind `lo
     /// The first log line (from the start) matching `predicate`, waiting up to `timeout`. The wait is
     /// cancellable, so a line that never comes fails the test after `timeout` instead of hanging it.
     @discardableResult
-    func waitForLine(timeout: Duration = .seconds(30), _ what: String,
+    func waitForLine(timeout: Duration = .seconds(60), _ what: String,
                      where predicate: @escaping @Sendable (String) -> Bool) async throws -> String {
         let id = lock.withLock { () -> Int in defer { nextWaiter += 1 }; return nextWaiter }
         return try await within(timeout, "log line: \(what)") {

@@ -89,7 +89,7 @@ final class WebhookReceiver: Sendable {
 
     /// The first request (already received or arriving within `timeout`) matching `predicate`.
     @discardableResult
-    func waitFor(_ what: String, timeout: Duration = .seconds(20),
+    func waitFor(_ what: String, timeout: Duration = .seconds(60),
                  where predicate: @escaping @Sendable (Received) -> Bool) async throws -> Received {
         let state = self.state
         return try await withThrowingTaskGroup(of: Received.self) { group in
@@ -122,7 +122,7 @@ final class WebhookReceiver: Sendable {
     /// The JSON alert object notice of `kind`: raised (or still open) when `resolved` is false, the
     /// resolve notice when true.
     @discardableResult
-    func waitForNotice(_ kind: String, resolved: Bool, timeout: Duration = .seconds(20)) async throws -> Received {
+    func waitForNotice(_ kind: String, resolved: Bool, timeout: Duration = .seconds(60)) async throws -> Received {
         try await waitFor("a \(resolved ? "resolved" : "raised") \(kind) notice", timeout: timeout) {
             $0.kind == kind && $0.isResolved == resolved
         }

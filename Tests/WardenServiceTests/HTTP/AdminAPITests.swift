@@ -90,7 +90,7 @@ import Testing
         let first = try await withThrowingTaskGroup(of: [AuthStoreChange].self) { group in
             group.addTask { await Array(changes.prefix(2).reduce(into: []) { $0.append($1) }) }
             group.addTask {
-                try await Task.sleep(for: .seconds(5))
+                try await Task.sleep(for: .seconds(60))
                 throw CancellationError()
             }
             defer { group.cancelAll() }

@@ -24,20 +24,33 @@ final class RawConnection: Sendable {
         self.state = state
     }
 
-    static func open(port: Int) async throws -> RawConnection {
+    /// Connects to 127.0.0.1:`port`. `first` is written, then `drip` sent one byte every `interval`, on the
+    /// channel's event loop as soon as it is connected: a test task held up on a loaded machine cannot let
+    /// the server's idle timeout pass before the client has even begun (that closed the connection under
+    /// the test, which then wrote to a closed channel).
+    static func open(port: Int, sending first: String? = nil, thenDripping drip: String? = nil,
+                     every interval: TimeAmount = .milliseconds(50)) async throws -> RawConnection {
         let state = TestBox(State())
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(state: state)) }
             }
-            .connect(host: "127.0.0.1", port: port).get()
+            .connect(host: "127.0.0.1", port: port)
+            .flatMap { channel in
+                let written = first.map { channel.writeAndFlush(ByteBuffer(string: $0)) } ?? channel.eventLoop.makeSucceededVoidFuture()
+                return written.map {
+                    if let drip { Self.drip(drip, every: interval, on: channel, counting: state) }
+                    return channel
+                }
+            }
+            .get()
         return RawConnection(channel: channel, state: state)
     }
 
     /// Everything received so far, as text.
     var received: String { String(decoding: state.current.received, as: UTF8.self) }
     var isClosed: Bool { state.current.closed }
-    /// Bytes written by ``drip(_:every:)`` so far.
+    /// Bytes written by the drip so far.
     var dripped: Int { state.current.sent }
 
     func send(_ text: String) async throws {
@@ -45,10 +58,8 @@ final class RawConnection: Sendable {
     }
 
     /// Writes `text` one byte every `interval`, until it is all sent or the connection closes.
-    func drip(_ text: String, every interval: TimeAmount) {
+    private static func drip(_ text: String, every interval: TimeAmount, on channel: any Channel, counting state: TestBox<State>) {
         let bytes = Array(text.utf8)
-        let state = self.state
-        let channel = self.channel
         channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { task in
             let index = state.withLock { $0.sent }
             guard index < bytes.count, channel.isActive else { task.cancel(); return }
