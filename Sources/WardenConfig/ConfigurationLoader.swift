@@ -207,16 +207,7 @@ struct ConfigurationReader {
         let enforce = value(s, "enforce", default: true, Convert.bool)
         let fightLimit = value(s, "fight_limit", default: 5) { try Convert.integer($0, minimum: 1) }
         let auditInterval = value(s, "audit_interval", default: 3600) { try Convert.integer($0, minimum: 0) }
-        let readFile = self.readFile
-        let caFile = value(s, "ca_file", default: nil as String?) { setting in
-            try Convert.nullable(setting) { setting in
-                let path = try Convert.nonEmptyString(setting)
-                do { _ = try readFile(path) } catch {
-                    throw Failure("cannot read \"\(path)\": \(WardenConfiguration.reason(error))")
-                }
-                return path
-            }
-        }
+        let caFile = readableFile(s, "ca_file")
         guard let appID, let appSecret, let botToken, let callbackURL, let guildID, let syncNames, let disableRoleCreation,
               let guildNameCacheMaxAge, let rolesCacheMaxAge, let tasksRetryPause, let tasksMaxRetries, let apiBaseURL,
               let oauthAuthorizeURL, let gatewayURL, let presence, let nameFormats, let unlinkedMembers, let enforce,
@@ -249,16 +240,7 @@ struct ConfigurationReader {
             }
         }
         guard let url else { return nil }
-        let readFile = self.readFile
-        let caFile = value(s, "ca_file", default: nil as String?) { setting in
-            try Convert.nullable(setting) { setting in
-                let path = try Convert.nonEmptyString(setting)
-                do { _ = try readFile(path) } catch {
-                    throw Failure("cannot read \"\(path)\": \(WardenConfiguration.reason(error))")
-                }
-                return path
-            }
-        }
+        let caFile = readableFile(s, "ca_file")
         guard let caFile else { return nil }
         let passwordFile = value(s, "password_file", default: nil as String?) { try Convert.nullable($0, Convert.nonEmptyString) }
         guard let passwordFile else { return nil }
@@ -304,6 +286,20 @@ struct ConfigurationReader {
             }
         }
         return WardenConfiguration.Store(path: path, url: url, password: password, caFile: caFile)
+    }
+
+    /// A path key (or null) whose file must be readable now (`ca_file`s).
+    mutating func readableFile(_ section: Section, _ name: String) -> String?? {
+        let readFile = self.readFile
+        return value(section, name, default: nil as String?) { setting in
+            try Convert.nullable(setting) { setting in
+                let path = try Convert.nonEmptyString(setting)
+                do { _ = try readFile(path) } catch {
+                    throw Failure("cannot read \"\(path)\": \(WardenConfiguration.reason(error))")
+                }
+                return path
+            }
+        }
     }
 
     /// `ha` (SPEC 7): the instance's name and the lease's timing. The timing matters only with several
