@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // The PostgreSQL store for several instances (SPEC 7).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // TLS options of the PostgreSQL connection (already under postgres-nio).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -50,8 +54,16 @@ let package = Package(
         .target(name: "GuildState", dependencies: ["DiscordModels"]),
         // Auth's values: the user record, its main character, the import form, the Discord link. No I/O.
         .target(name: "AuthModels", dependencies: ["DiscordModels"]),
-        // Auth's records, links, reserved names, notifications, task state (SQLite via GRDB).
-        .target(name: "AuthStore", dependencies: ["AuthModels", "DiscordModels", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Auth's records, links, reserved names, notifications, task state, the leader lease: one store,
+        // two backends (SQLite via GRDB, the embedded default; PostgreSQL via postgres-nio).
+        .target(name: "AuthStore", dependencies: [
+            "AuthModels", "DiscordModels",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Pure policy: desired roles and nickname of a member, the plan of writes. No I/O.
         .target(name: "RoleSync", dependencies: ["DiscordModels", "AuthModels"]),
         // Configuration file, environment overrides and secrets files.
@@ -119,7 +131,17 @@ let package = Package(
         .testTarget(name: "DiscordGatewayTests", dependencies: ["DiscordGateway", "DiscordModels", "CZlib", "DiscordFake"]),
         .testTarget(name: "DiscordRESTTests", dependencies: ["DiscordREST", "DiscordModels", "DiscordFake"]),
         .testTarget(name: "GuildStateTests", dependencies: ["GuildState", "DiscordModels"]),
-        .testTarget(name: "AuthStoreTests", dependencies: ["AuthModels", "AuthStore", "DiscordModels", .product(name: "GRDB", package: "GRDB.swift")]),
+        // A real PostgreSQL for tests: one cluster per test process, a database per test.
+        .target(name: "PostgresTesting", dependencies: [
+            "AuthStore", "DiscordModels",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/PostgresTesting"),
+        .testTarget(name: "AuthStoreTests", dependencies: [
+            "AuthModels", "AuthStore", "DiscordModels", "PostgresTesting",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "RoleSyncTests", dependencies: ["RoleSync", "AuthModels", "DiscordModels"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "DiscordGateway", "DiscordREST", "DiscordFake", "DiscordModels", "GuildState", "CZlib",

@@ -1,7 +1,6 @@
 import AuthModels
 import DiscordModels
 import Foundation
-import GRDB
 
 // The linking callback's hold on a (user, Discord account) pair, and the activation links a link spends
 // (SPEC 1.9).
@@ -25,34 +24,29 @@ extension AuthStore {
     public func reserveLink(userID: Int64, uid: Snowflake, generation: Int64, expiresAt: Date) async throws -> LinkReservationOutcome {
         let now = stamp().storeMilliseconds
         let expiry = expiresAt.storeMilliseconds
-        return try await write { db, _ in
-            try db.execute(sql: "DELETE FROM link_reservation WHERE expires_at <= ?", arguments: [now])
-            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM auth_user WHERE id = ?)"),
-                                    arguments: [userID]) == true else {
-                return .unknownUser
-            }
+        return try await write { tx, _ in
+            try tx.execute("DELETE FROM link_reservation WHERE expires_at <= ?", now)
+            guard try Self.userExists(tx, userID) else { return .unknownUser }
             // Links first: what is stored decides, whatever the activation link says.
-            if let holder = try Self.fetchLink(db, uid: uid), holder.userID != userID {
+            if let holder = try Self.fetchLink(tx, uid: uid), holder.userID != userID {
                 return .accountTaken(byUserID: holder.userID)
             }
-            if let own = try Self.fetchLink(db, userID: userID) {
+            if let own = try Self.fetchLink(tx, userID: userID) {
                 if own.uid != uid { return .userTaken(uid: own.uid) }
-                if try Self.linkGeneration(db, userID: userID) != generation { return .alreadyLinked(own) }
-            } else if try Self.linkGeneration(db, userID: userID) != generation {
+                if try Self.linkGeneration(tx, userID: userID) != generation { return .alreadyLinked(own) }
+            } else if try Self.linkGeneration(tx, userID: userID) != generation {
                 return .linkSpent
             }
-            if let other = try Row.fetchOne(db, sql: "SELECT user_id FROM link_reservation WHERE uid = ? AND user_id != ?",
-                                            arguments: [uid.databaseValue, userID]) {
-                return .accountTaken(byUserID: other[0])
+            if let other = try tx.integer("SELECT user_id FROM link_reservation WHERE uid = ? AND user_id != ?", uid, userID) {
+                return .accountTaken(byUserID: other)
             }
-            if let held = try Row.fetchOne(db, sql: "SELECT uid FROM link_reservation WHERE user_id = ?", arguments: [userID]) {
-                let heldUID = Snowflake(databaseValue: held[0])
+            if let held = try tx.integer("SELECT uid FROM link_reservation WHERE user_id = ?", userID) {
+                let heldUID = Snowflake(databaseValue: held)
                 guard heldUID == uid else { return .userTaken(uid: heldUID) }
-                try db.execute(sql: "UPDATE link_reservation SET holders = holders + 1, expires_at = max(expires_at, ?) WHERE user_id = ?",
-                               arguments: [expiry, userID])
+                try tx.execute("UPDATE link_reservation SET holders = holders + 1, expires_at = \(tx.dialect.greatest("expires_at", "?")) WHERE user_id = ?",
+                               expiry, userID)
             } else {
-                try db.execute(sql: "INSERT INTO link_reservation (user_id, uid, holders, expires_at) VALUES (?, ?, 1, ?)",
-                               arguments: [userID, uid.databaseValue, expiry])
+                try tx.execute("INSERT INTO link_reservation (user_id, uid, holders, expires_at) VALUES (?, ?, 1, ?)", userID, uid, expiry)
             }
             return .reserved(LinkReservation(userID: userID, uid: uid, expiresAt: Date(storeMilliseconds: expiry)))
         }
@@ -67,22 +61,22 @@ extension AuthStore {
     public func completeLink(_ reservation: LinkReservation, account: DiscordModels.User) async throws -> DiscordLink {
         precondition(account.id == reservation.uid, "the account must be the reserved one")
         let at = stamp()
-        return try await write { db, changes in
+        return try await write { tx, changes in
             let link: DiscordLink
-            if let created = try Self.link(userID: reservation.userID, discordUser: account, uid: account.id, at: at, in: db, changes: &changes) {
+            if let created = try Self.link(userID: reservation.userID, discordUser: account, uid: account.id, at: at, in: tx, changes: &changes) {
                 link = created
             } else {
-                _ = try Self.updateProfile(account, in: db)
-                guard let existing = try Self.fetchLink(db, userID: reservation.userID) else {
+                _ = try Self.updateProfile(account, in: tx)
+                guard let existing = try Self.fetchLink(tx, userID: reservation.userID) else {
                     throw AuthStoreError.unknownUser(reservation.userID)
                 }
                 link = existing
             }
-            try db.execute(sql: """
+            try tx.execute("""
                 INSERT INTO link_generation (user_id, generation) VALUES (?, 1)
-                ON CONFLICT (user_id) DO UPDATE SET generation = generation + 1
-                """, arguments: [reservation.userID])
-            try Self.release(reservation, in: db)
+                ON CONFLICT (user_id) DO UPDATE SET generation = link_generation.generation + 1
+                """, reservation.userID)
+            try Self.release(reservation, in: tx)
             return link
         }
     }
@@ -90,36 +84,35 @@ extension AuthStore {
     /// Gives up a reservation (the attempt failed or was refused). Releasing one already expired or
     /// released does nothing.
     public func releaseLinkReservation(_ reservation: LinkReservation) async throws {
-        try await write { db, _ in try Self.release(reservation, in: db) }
+        try await write { tx, _ in try Self.release(reservation, in: tx) }
     }
 
     /// The user's link generation: 0 until a link through an activation link completes, then one more
     /// for each.
     public func linkGeneration(userID: Int64) async throws -> Int64 {
-        try await read { db in try Self.linkGeneration(db, userID: userID) }
+        try await read { tx in try Self.linkGeneration(tx, userID: userID) }
     }
 
     /// Reservations not yet expired or released (for status and tests).
     public func linkReservations() async throws -> [LinkReservation] {
         let now = stamp().storeMilliseconds
-        return try await read { db in
-            try Row.fetchAll(db, sql: "SELECT user_id, uid, expires_at FROM link_reservation WHERE expires_at > ? ORDER BY user_id",
-                             arguments: [now])
-                .map { LinkReservation(userID: $0[0], uid: Snowflake(databaseValue: $0[1]), expiresAt: Date(storeMilliseconds: $0[2])) }
+        return try await read { tx in
+            try tx.rows("SELECT user_id, uid, expires_at FROM link_reservation WHERE expires_at > ? ORDER BY user_id", now) { row in
+                LinkReservation(userID: try row.int64(0), uid: try row.snowflake(1), expiresAt: try row.date(2))
+            }
         }
     }
 
     // MARK: - Inside a transaction
 
-    static func linkGeneration(_ db: Database, userID: Int64) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT generation FROM link_generation WHERE user_id = ?"), arguments: [userID]) ?? 0
+    static func linkGeneration(_ tx: any StoreTransaction, userID: Int64) throws -> Int64 {
+        try tx.integer("SELECT generation FROM link_generation WHERE user_id = ?", userID) ?? 0
     }
 
     /// The last holder deletes the row; any other only counts itself out.
-    static func release(_ reservation: LinkReservation, in db: Database) throws {
-        let pair: StatementArguments = [reservation.userID, reservation.uid.databaseValue]
-        try db.execute(sql: "DELETE FROM link_reservation WHERE user_id = ? AND uid = ? AND holders <= 1", arguments: pair)
-        try db.execute(sql: "UPDATE link_reservation SET holders = holders - 1 WHERE user_id = ? AND uid = ?", arguments: pair)
+    static func release(_ reservation: LinkReservation, in tx: any StoreTransaction) throws {
+        try tx.execute("DELETE FROM link_reservation WHERE user_id = ? AND uid = ? AND holders <= 1", reservation.userID, reservation.uid)
+        try tx.execute("UPDATE link_reservation SET holders = holders - 1 WHERE user_id = ? AND uid = ?", reservation.userID, reservation.uid)
     }
 }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 // Notifications for Auth users (SPEC 1.4, `GET /api/notifications`).
 extension AuthStore {
@@ -7,33 +6,35 @@ extension AuthStore {
     @discardableResult
     public func addNotification(userID: Int64, kind: AuthNotification.Kind, message: String) async throws -> AuthNotification {
         let at = stamp()
-        return try await write { db, _ in
-            try Self.addNotification(userID: userID, kind: kind, message: message, at: at, in: db)
+        return try await write { tx, _ in
+            try Self.addNotification(userID: userID, kind: kind, message: message, at: at, in: tx)
         }
     }
 
     /// Notifications, oldest first; only those of `userID` when it is given.
     public func notifications(userID: Int64? = nil) async throws -> [AuthNotification] {
-        try await read { db in
-            let rows: [Row] = if let userID {
-                try Row.fetchAll(db, sql: "SELECT id, user_id, kind, message, created_at FROM notification WHERE user_id = ? ORDER BY id",
-                                 arguments: [userID])
+        try await read { tx in
+            let columns = "SELECT id, user_id, kind, message, created_at FROM notification"
+            let rows: [AuthNotification?] = if let userID {
+                try tx.rows("\(columns) WHERE user_id = ? ORDER BY id", userID, transform: Self.notification)
             } else {
-                try Row.fetchAll(db, sql: "SELECT id, user_id, kind, message, created_at FROM notification ORDER BY id")
+                try tx.rows("\(columns) ORDER BY id", transform: Self.notification)
             }
-            return rows.compactMap { row in
-                // The CHECK constraint admits only known kinds.
-                guard let kind = AuthNotification.Kind(rawValue: row[2]) else { return nil }
-                return AuthNotification(id: row[0], userID: row[1], kind: kind, message: row[3],
-                                        createdAt: Date(storeMilliseconds: row[4]))
-            }
+            return rows.compactMap { $0 }
         }
     }
 
+    static func notification(_ row: any StoreRow) throws -> AuthNotification? {
+        // The CHECK constraint admits only known kinds.
+        guard let kind = AuthNotification.Kind(rawValue: try row.string(2)) else { return nil }
+        return AuthNotification(id: try row.int64(0), userID: try row.int64(1), kind: kind, message: try row.string(3),
+                                createdAt: try row.date(4))
+    }
+
     static func addNotification(userID: Int64, kind: AuthNotification.Kind, message: String, at: Date,
-                                in db: Database) throws -> AuthNotification {
-        try db.execute(sql: "INSERT INTO notification (user_id, kind, message, created_at) VALUES (?, ?, ?, ?)",
-                       arguments: [userID, kind.rawValue, message, at.storeMilliseconds])
-        return AuthNotification(id: db.lastInsertedRowID, userID: userID, kind: kind, message: message, createdAt: at)
+                                in tx: any StoreTransaction) throws -> AuthNotification {
+        let id = try tx.integer("INSERT INTO notification (user_id, kind, message, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+                                userID, kind.rawValue, message, at.storeMilliseconds) ?? 0
+        return AuthNotification(id: id, userID: userID, kind: kind, message: message, createdAt: at)
     }
 }

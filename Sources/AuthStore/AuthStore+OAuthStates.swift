@@ -1,7 +1,6 @@
 import Foundation
-import GRDB
 
-// OAuth `state` values (SPEC 1.9): single use, even across a restart.
+// OAuth `state` values (SPEC 1.9): single use, even across a restart (and across instances).
 extension AuthStore {
     /// Consumes a state nonce: true the first time it is seen (and not yet expired), false for a reused
     /// or expired one. Expired nonces are pruned in the same transaction (a reuse of one after its expiry
@@ -9,17 +8,16 @@ extension AuthStore {
     public func consumeOAuthState(_ nonce: String, expiresAt: Date) async throws -> Bool {
         let now = stamp()
         let expiry = expiresAt.storeMilliseconds
-        return try await write { db, _ in
-            try db.execute(sql: "DELETE FROM oauth_state WHERE expires_at <= ?", arguments: [now.storeMilliseconds])
+        return try await write { tx, _ in
+            try tx.execute("DELETE FROM oauth_state WHERE expires_at <= ?", now.storeMilliseconds)
             guard expiry > now.storeMilliseconds else { return false }
-            try db.execute(sql: "INSERT INTO oauth_state (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING",
-                           arguments: [nonce, expiry])
-            return db.changesCount == 1
+            return try tx.execute("INSERT INTO oauth_state (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING",
+                                  nonce, expiry) == 1
         }
     }
 
     /// How many consumed nonces are remembered (not yet expired and pruned).
     public func rememberedOAuthStateCount() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM oauth_state") ?? 0 }
+        try await read { tx in Int(try tx.integer("SELECT count(*) FROM oauth_state") ?? 0) }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 // Auth's reserved group names (SPEC 1.2): roles named like one of them are never removed.
 extension AuthStore {
@@ -11,17 +10,19 @@ extension AuthStore {
         for name in names where name.isEmpty {
             throw AuthStoreError.invalidRecord(userID: nil, field: "reserved group names", reason: "a name must not be empty")
         }
-        return try await write { db, changes in
-            let before = try Self.fetchReservedGroupNames(db)
-            try db.execute(sql: "DELETE FROM reserved_group_name")
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO reserved_group_name (folded, name, position) VALUES (?, ?, ?)
-                ON CONFLICT (folded) DO NOTHING
-                """)
+        for name in names where name.unicodeScalars.contains("\u{0}") {
+            throw AuthStoreError.invalidRecord(userID: nil, field: "reserved group names", reason: "a name must not contain the NUL character (U+0000)")
+        }
+        return try await write { tx, changes in
+            let before = try Self.fetchReservedGroupNames(tx)
+            try tx.execute("DELETE FROM reserved_group_name")
             for (position, name) in names.enumerated() {
-                try insert.execute(arguments: [Self.foldedReservedName(name), name, position])
+                try tx.execute("""
+                    INSERT INTO reserved_group_name (folded, name, position) VALUES (?, ?, ?)
+                    ON CONFLICT (folded) DO NOTHING
+                    """, Self.foldedReservedName(name), name, position)
             }
-            let after = try Self.fetchReservedGroupNames(db)
+            let after = try Self.fetchReservedGroupNames(tx)
             if after != before { changes.append(.reservedGroupNamesChanged) }
             return after
         }
@@ -29,7 +30,7 @@ extension AuthStore {
 
     /// The reserved group names, in the order given.
     public func reservedGroupNames() async throws -> [String] {
-        try await read { db in try Self.fetchReservedGroupNames(db) }
+        try await read { tx in try Self.fetchReservedGroupNames(tx) }
     }
 
     /// The key reserved names are unique on and compared by: lower-cased, then in canonical
@@ -38,7 +39,7 @@ extension AuthStore {
         name.lowercased().precomposedStringWithCanonicalMapping
     }
 
-    static func fetchReservedGroupNames(_ db: Database) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT name FROM reserved_group_name ORDER BY position")
+    static func fetchReservedGroupNames(_ tx: any StoreTransaction) throws -> [String] {
+        try tx.rows("SELECT name FROM reserved_group_name ORDER BY position") { try $0.string(0) }
     }
 }

@@ -1,7 +1,6 @@
 import AuthModels
 import DiscordModels
 import Foundation
-import GRDB
 
 // Auth user records (SPEC 1.1, 3.3).
 extension AuthStore {
@@ -13,11 +12,11 @@ extension AuthStore {
     @discardableResult
     public func upsert(_ record: AuthUserImport) async throws -> UserUpsert {
         let at = stamp()
-        return try await write { db, changes in
-            var revisions = try RevisionCounter(db)
-            let existing = try Self.fetchUsers(db, ids: [record.user.id]).first
-            let result = try Self.upsert(record, existing: existing, at: at, in: db, revisions: &revisions, changes: &changes)
-            try revisions.save(db)
+        return try await write { tx, changes in
+            var revisions = try RevisionCounter(tx)
+            let existing = try Self.fetchUsers(tx, ids: [record.user.id]).first
+            let result = try Self.upsert(record, existing: existing, at: at, in: tx, revisions: &revisions, changes: &changes)
+            try revisions.save(tx)
             return result
         }
     }
@@ -33,12 +32,12 @@ extension AuthStore {
     @discardableResult
     public func upsert(_ records: [AuthUserImport]) async throws -> [UserUpsert] {
         let at = stamp()
-        return try await write { db, changes in
-            var revisions = try RevisionCounter(db)
+        return try await write { tx, changes in
+            var revisions = try RevisionCounter(tx)
             // The stored versions of the batch's users, read in a few queries rather than one per record.
             var existing: [Int64: StoredUser] = [:]
             existing.reserveCapacity(records.count)
-            for stored in try Self.fetchUsers(db, ids: records.map(\.user.id)) { existing[stored.user.id] = stored }
+            for stored in try Self.fetchUsers(tx, ids: records.map(\.user.id)) { existing[stored.user.id] = stored }
             var seen = Set<Int64>(minimumCapacity: records.count)
             var results: [UserUpsert] = []
             results.reserveCapacity(records.count)
@@ -47,47 +46,47 @@ extension AuthStore {
                     guard seen.insert(record.user.id).inserted else {
                         throw AuthStoreError.invalidRecord(userID: record.user.id, field: "id", reason: "appears more than once in the batch")
                     }
-                    results.append(try Self.upsert(record, existing: existing[record.user.id], at: at, in: db,
+                    results.append(try Self.upsert(record, existing: existing[record.user.id], at: at, in: tx,
                                                    revisions: &revisions, changes: &changes))
                 } catch let error as AuthStoreError {
                     throw AuthStoreError.batchRecord(index: index, error)
                 }
             }
-            try revisions.save(db)
+            try revisions.save(tx)
             return results
         }
     }
 
     /// The stored record of a user, or nil.
     public func user(id: Int64) async throws -> StoredUser? {
-        try await read { db in try Self.fetchUsers(db, ids: [id]).first }
+        try await read { tx in try Self.fetchUsers(tx, ids: [id]).first }
     }
 
     /// Everything `GET /api/users/{id}` shows, read in one transaction; nil for an unknown user.
     public func overview(userID: Int64) async throws -> UserOverview? {
-        try await read { db in
-            guard let stored = try Self.fetchUsers(db, ids: [userID]).first else { return nil }
-            return UserOverview(stored: stored, link: try Self.fetchLink(db, userID: userID),
-                                enforcement: try Self.fetchEnforcement(db, userID: userID, discordUID: nil))
+        try await read { tx in
+            guard let stored = try Self.fetchUsers(tx, ids: [userID]).first else { return nil }
+            return UserOverview(stored: stored, link: try Self.fetchLink(tx, userID: userID),
+                                enforcement: try Self.fetchEnforcement(tx, userID: userID, discordUID: nil))
         }
     }
 
     /// Every stored record, ordered by id, in one query (for audits).
     public func users() async throws -> [StoredUser] {
-        try await read { db in try Self.fetchUsers(db) }
+        try await read { tx in try Self.fetchUsers(tx) }
     }
 
     /// Every linked user with its link, ordered by user id, in one query (for audits).
     public func linkedUsers() async throws -> [LinkedUser] {
-        try await read { db in try Self.fetchLinkedUsers(db) }
+        try await read { tx in try Self.fetchLinkedUsers(tx) }
     }
 
     /// The linked user of a Discord account with its link, read in one transaction; nil if the
     /// account is not linked (the enforcer's per-member lookup).
     public func linkedUser(uid: Snowflake) async throws -> LinkedUser? {
-        try await read { db in
-            guard let link = try Self.fetchLink(db, uid: uid),
-                  let stored = try Self.fetchUsers(db, ids: [link.userID]).first else { return nil }
+        try await read { tx in
+            guard let link = try Self.fetchLink(tx, uid: uid),
+                  let stored = try Self.fetchUsers(tx, ids: [link.userID]).first else { return nil }
             return LinkedUser(stored: stored, link: link)
         }
     }
@@ -96,12 +95,12 @@ extension AuthStore {
     /// notifications and task runs stay. Returns what was removed (the link tells whom to kick), or nil.
     @discardableResult
     public func deleteUser(id: Int64) async throws -> UserOverview? {
-        try await write { db, changes in
-            guard let stored = try Self.fetchUsers(db, ids: [id]).first else { return nil }
-            let link = try Self.fetchLink(db, userID: id)
-            let enforcement = try Self.fetchEnforcement(db, userID: id, discordUID: nil)
+        try await write { tx, changes in
+            guard let stored = try Self.fetchUsers(tx, ids: [id]).first else { return nil }
+            let link = try Self.fetchLink(tx, userID: id)
+            let enforcement = try Self.fetchEnforcement(tx, userID: id, discordUID: nil)
             // Links, groups and the enforcement record go with the row (ON DELETE CASCADE).
-            try db.execute(sql: "DELETE FROM auth_user WHERE id = ?", arguments: [id])
+            try tx.execute("DELETE FROM auth_user WHERE id = ?", id)
             changes.append(.userDeleted(id: id, uid: link?.uid))
             return UserOverview(stored: stored, link: link, enforcement: enforcement)
         }
@@ -110,20 +109,20 @@ extension AuthStore {
     /// Every group name and every state name of every stored record: the names of Auth-managed roles
     /// (the unlinked `strip` policy, SPEC 1.4). Exact stored text; callers compare by canonical equivalence.
     public func groupAndStateNames() async throws -> Set<String> {
-        try await read { db in
-            try String.fetchSet(db, sql: "SELECT name FROM auth_user_group UNION SELECT state FROM auth_user")
+        try await read { tx in
+            Set(try tx.rows("SELECT name FROM auth_user_group UNION SELECT state FROM auth_user") { try $0.string(0) })
         }
     }
 
     /// The revision the next change will exceed: the last one handed out.
     public func currentRevision() async throws -> Int64 {
-        try await read { db in try Int64.fetchOne(db, sql: "SELECT value FROM store_revision WHERE id = 1") ?? 0 }
+        try await read { tx in try tx.integer("SELECT value FROM store_revision WHERE id = 1") ?? 0 }
     }
 
     // MARK: - Inside a transaction
 
     /// Upserts one record given its stored version (nil if none), inside the caller's transaction.
-    static func upsert(_ record: AuthUserImport, existing: StoredUser?, at: Date, in db: Database,
+    static func upsert(_ record: AuthUserImport, existing: StoredUser?, at: Date, in tx: any StoreTransaction,
                        revisions: inout RevisionCounter, changes: inout [AuthStoreChange]) throws -> UserUpsert {
         let user = record.user
         try validate(user)
@@ -136,7 +135,7 @@ extension AuthStore {
             stored = StoredUser(user: user, revision: revisions.next(), updatedAt: at)
             // Exact text, not String's canonical equivalence: what is stored is what was sent.
             let groupsChanged = existing.map { !$0.user.groups.elementsEqual(user.groups) { $0.unicodeScalars.elementsEqual($1.unicodeScalars) } } ?? true
-            try write(stored, groupsChanged: groupsChanged, in: db)
+            try write(stored, groupsChanged: groupsChanged, in: tx)
             change = existing == nil ? .created : .changed
             changes.append(.userChanged(id: user.id, revision: stored.revision))
         }
@@ -145,7 +144,7 @@ extension AuthStore {
             guard uid.rawValue > 0 else {
                 throw AuthStoreError.invalidRecord(userID: user.id, field: "discord.uid", reason: "must be a positive Discord id")
             }
-            imported = try link(userID: user.id, discordUser: nil, uid: uid, at: at, in: db, changes: &changes)
+            imported = try link(userID: user.id, discordUser: nil, uid: uid, at: at, in: tx, changes: &changes)
         }
         return UserUpsert(stored: stored, change: change, importedLink: imported)
     }
@@ -161,14 +160,25 @@ extension AuthStore {
         if let main = user.mainCharacter, main.characterName.isEmpty {
             throw refuse("main_character.character_name", "must not be empty")
         }
+        // PostgreSQL's text cannot hold U+0000, and no Auth name has one: refused on either store alike.
+        var texts: [(String, String)] = [("username", user.username), ("state", user.state)] + user.groups.map { ("groups", $0) }
+        if let main = user.mainCharacter {
+            texts += [("main_character.character_name", main.characterName), ("main_character.corporation_name", main.corporationName),
+                      ("main_character.corporation_ticker", main.corporationTicker)]
+            texts += [("main_character.alliance_name", main.allianceName), ("main_character.alliance_ticker", main.allianceTicker)]
+                .compactMap { field, text in text.map { (field, $0) } }
+        }
+        if let (field, _) = texts.first(where: { $0.1.unicodeScalars.contains("\u{0}") }) {
+            throw refuse(field, "must not contain the NUL character (U+0000)")
+        }
     }
 
-    private static func write(_ stored: StoredUser, groupsChanged: Bool, in db: Database) throws {
+    private static func write(_ stored: StoredUser, groupsChanged: Bool, in tx: any StoreTransaction) throws {
         let user = stored.user
         let main = user.mainCharacter
         // An upsert, never INSERT OR REPLACE: a replace deletes the row first, and the cascade would
         // take the user's link and enforcement record with it.
-        try db.cachedStatement(sql: """
+        try tx.execute("""
             INSERT INTO auth_user (id, username, active, state, can_access_discord,
                 character_id, character_name, corporation_id, corporation_name, corporation_ticker,
                 alliance_id, alliance_name, alliance_ticker, revision, updated_at)
@@ -181,19 +191,15 @@ extension AuthStore {
                 corporation_ticker = excluded.corporation_ticker, alliance_id = excluded.alliance_id,
                 alliance_name = excluded.alliance_name, alliance_ticker = excluded.alliance_ticker,
                 revision = excluded.revision, updated_at = excluded.updated_at
-            """).execute(arguments: [
-                user.id, user.username, user.active, user.state, user.canAccessDiscord,
-                main?.characterID, main?.characterName, main?.corporationID, main?.corporationName,
-                main?.corporationTicker, main?.allianceID, main?.allianceName, main?.allianceTicker,
-                stored.revision, stored.updatedAt.storeMilliseconds,
-            ])
+            """,
+            user.id, user.username, user.active, user.state, user.canAccessDiscord,
+            main?.characterID, main?.characterName, main?.corporationID, main?.corporationName,
+            main?.corporationTicker, main?.allianceID, main?.allianceName, main?.allianceTicker,
+            stored.revision, stored.updatedAt.storeMilliseconds)
         guard groupsChanged else { return }
-        try db.cachedStatement(sql: "DELETE FROM auth_user_group WHERE user_id = ?").execute(arguments: [user.id])
-        if !user.groups.isEmpty {
-            let insert = try db.cachedStatement(sql: "INSERT INTO auth_user_group (user_id, position, name) VALUES (?, ?, ?)")
-            for (position, name) in user.groups.enumerated() {
-                try insert.execute(arguments: [user.id, position, name])
-            }
+        try tx.execute("DELETE FROM auth_user_group WHERE user_id = ?", user.id)
+        for (position, name) in user.groups.enumerated() {
+            try tx.execute("INSERT INTO auth_user_group (user_id, position, name) VALUES (?, ?, ?)", user.id, position, name)
         }
     }
 
@@ -207,93 +213,93 @@ extension AuthStore {
 
     /// Every user with its groups in one query: a LEFT JOIN gives one row per group (one row with a
     /// NULL group for a user without groups), folded into records in one pass.
-    static func fetchUsers(_ db: Database) throws -> [StoredUser] {
-        try foldUsers(Row.fetchCursor(db, sql: """
+    static func fetchUsers(_ tx: any StoreTransaction) throws -> [StoredUser] {
+        var users: [StoredUser] = []
+        try tx.forEachRow("""
             SELECT \(userColumns), g.name
             FROM auth_user u LEFT JOIN auth_user_group g ON g.user_id = u.id
             ORDER BY u.id, g.position
-            """))
+            """, arguments: []) { try fold($0, into: &users) }
+        return users
     }
 
     /// The stored users among `ids` (in id order), a few hundred ids per query.
-    static func fetchUsers(_ db: Database, ids: [Int64]) throws -> [StoredUser] {
+    static func fetchUsers(_ tx: any StoreTransaction, ids: [Int64]) throws -> [StoredUser] {
+        var users: [StoredUser] = []
         if ids.count == 1 {
-            let statement = try db.cachedStatement(sql: """
+            try tx.forEachRow("""
                 SELECT \(userColumns), g.name
                 FROM auth_user u LEFT JOIN auth_user_group g ON g.user_id = u.id
                 WHERE u.id = ? ORDER BY g.position
-                """)
-            return try foldUsers(Row.fetchCursor(statement, arguments: [ids[0]]))
+                """, arguments: [.integer(ids[0])]) { try fold($0, into: &users) }
+            return users
         }
-        var users: [StoredUser] = []
         let chunkSize = 500
         for start in stride(from: 0, to: ids.count, by: chunkSize) {
-            let chunk = Array(ids[start..<min(start + chunkSize, ids.count)])
-            users += try foldUsers(Row.fetchCursor(db, sql: """
+            let chunk = ids[start..<min(start + chunkSize, ids.count)]
+            try tx.forEachRow("""
                 SELECT \(userColumns), g.name
                 FROM auth_user u LEFT JOIN auth_user_group g ON g.user_id = u.id
-                WHERE u.id IN (\(databaseQuestionMarks(count: chunk.count)))
+                WHERE u.id IN (\(placeholders(count: chunk.count)))
                 ORDER BY u.id, g.position
-                """, arguments: StatementArguments(chunk)))
+                """, arguments: chunk.map { .integer($0) }) { try fold($0, into: &users) }
         }
         return users
     }
 
-    private static func foldUsers(_ rows: RowCursor) throws -> [StoredUser] {
-        var users: [StoredUser] = []
-        while let row = try rows.next() {
-            let id: Int64 = row[0]
-            if users.last?.user.id != id { users.append(storedUser(row)) }
-            if let group: String = row[groupColumn] { users[users.count - 1].user.groups.append(group) }
-        }
-        return users
+    /// Adds a row of the user-with-groups join to `users`: a new record, or one more group of the last.
+    private static func fold(_ row: any StoreRow, into users: inout [StoredUser]) throws {
+        let id = try row.int64(0)
+        if users.last?.user.id != id { users.append(try storedUser(row)) }
+        if let group = try row.stringOrNil(groupColumn) { users[users.count - 1].user.groups.append(group) }
     }
 
     /// Linked users with their links and groups in one query, ordered by user id.
-    static func fetchLinkedUsers(_ db: Database) throws -> [LinkedUser] {
-        let rows = try Row.fetchCursor(db, sql: """
+    static func fetchLinkedUsers(_ tx: any StoreTransaction) throws -> [LinkedUser] {
+        var linked: [LinkedUser] = []
+        try tx.forEachRow("""
             SELECT \(userColumns), g.name,
                 l.uid, l.username, l.discriminator, l.global_name, l.activated_at
             FROM auth_user u JOIN discord_link l ON l.user_id = u.id
             LEFT JOIN auth_user_group g ON g.user_id = u.id
             ORDER BY u.id, g.position
-            """)
-        var linked: [LinkedUser] = []
-        while let row = try rows.next() {
-            let id: Int64 = row[0]
+            """, arguments: []) { row in
+            let id = try row.int64(0)
             if linked.last?.stored.user.id != id {
-                let link = DiscordLink(userID: id, uid: Snowflake(databaseValue: row[groupColumn + 1]),
-                                       username: row[groupColumn + 2], discriminator: row[groupColumn + 3],
-                                       globalName: row[groupColumn + 4],
-                                       activatedAt: Date(storeMilliseconds: row[groupColumn + 5]))
-                linked.append(LinkedUser(stored: storedUser(row), link: link))
+                let link = DiscordLink(userID: id, uid: try row.snowflake(groupColumn + 1),
+                                       username: try row.stringOrNil(groupColumn + 2), discriminator: try row.stringOrNil(groupColumn + 3),
+                                       globalName: try row.stringOrNil(groupColumn + 4),
+                                       activatedAt: try row.date(groupColumn + 5))
+                linked.append(LinkedUser(stored: try storedUser(row), link: link))
             }
-            if let group: String = row[groupColumn] { linked[linked.count - 1].stored.user.groups.append(group) }
+            if let group = try row.stringOrNil(groupColumn) { linked[linked.count - 1].stored.user.groups.append(group) }
         }
         return linked
     }
 
     /// The record in the user columns of `row`, groups still empty.
-    private static func storedUser(_ row: Row) -> StoredUser {
+    private static func storedUser(_ row: any StoreRow) throws -> StoredUser {
         var main: MainCharacter?
-        if let characterID: Int64 = row[5] {
-            main = MainCharacter(characterID: characterID, characterName: row[6], corporationID: row[7],
-                                 corporationName: row[8], corporationTicker: row[9], allianceID: row[10],
-                                 allianceName: row[11], allianceTicker: row[12])
+        if let characterID = try row.int64OrNil(5) {
+            main = MainCharacter(characterID: characterID, characterName: try row.string(6), corporationID: try row.int64(7),
+                                 corporationName: try row.string(8), corporationTicker: try row.string(9),
+                                 allianceID: try row.int64OrNil(10), allianceName: try row.stringOrNil(11),
+                                 allianceTicker: try row.stringOrNil(12))
         }
-        let user = AuthUser(id: row[0], username: row[1], active: row[2], state: row[3], groups: [],
-                            canAccessDiscord: row[4], mainCharacter: main)
-        return StoredUser(user: user, revision: row[13], updatedAt: Date(storeMilliseconds: row[14]))
+        let user = AuthUser(id: try row.int64(0), username: try row.string(1), active: try row.bool(2), state: try row.string(3),
+                            groups: [], canAccessDiscord: try row.bool(4), mainCharacter: main)
+        return StoredUser(user: user, revision: try row.int64(13), updatedAt: try row.date(14))
     }
 }
 
-/// Hands out store revisions inside one transaction: reads the counter once, saves it once.
+/// Hands out store revisions inside one transaction: reads the counter once (locking it, so concurrent
+/// writers on PostgreSQL take their turns), saves it once.
 struct RevisionCounter {
     private let start: Int64
     private var last: Int64
 
-    init(_ db: Database) throws {
-        start = try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM store_revision WHERE id = 1")) ?? 0
+    init(_ tx: any StoreTransaction) throws {
+        start = try tx.integer("SELECT value FROM store_revision WHERE id = 1" + tx.dialect.forUpdate) ?? 0
         last = start
     }
 
@@ -302,8 +308,8 @@ struct RevisionCounter {
         return last
     }
 
-    func save(_ db: Database) throws {
+    func save(_ tx: any StoreTransaction) throws {
         guard last != start else { return }
-        try db.cachedStatement(sql: "UPDATE store_revision SET value = ? WHERE id = 1").execute(arguments: [last])
+        try tx.execute("UPDATE store_revision SET value = ? WHERE id = 1", last)
     }
 }

@@ -1,73 +1,86 @@
 import DiscordModels
 import Foundation
 import GRDB
+import Logging
 
-/// Auth's records and everything Warden must remember across restarts, in one SQLite file (GRDB).
+/// Auth's records and everything Warden must remember across restarts: in one SQLite file (GRDB, the
+/// embedded default) or in a PostgreSQL database shared by several instances (postgres-nio, SPEC 7).
 ///
 /// Kept here: Auth user records (SPEC 1.1) with a store-wide revision per change, Discord links, reserved
-/// group names, notifications, task runs, each member's last enforcement outcome and the OAuth `state`
-/// nonces already used. Layout and backup advice: docs/store.md.
+/// group names, notifications, task runs, each member's last enforcement outcome, the OAuth `state`
+/// nonces already used, the leader lease and the roles Warden created. Layout, backends and upgrades:
+/// docs/store.md.
 ///
-/// Concurrency: the store is a `Sendable` final class over a GRDB `DatabaseWriter` (a `DatabasePool`
-/// for a file: WAL, one writer and concurrent readers; a `DatabaseQueue` in memory for tests). Every
-/// operation is `async`: GRDB runs it on its own serial writer queue (or a reader) and the calling task
-/// suspends instead of blocking a thread of the cooperative pool while SQLite waits for the disk.
-/// Each operation is exactly one transaction: it commits whole or changes nothing.
+/// One type for both databases: every operation is written once against ``StoreTransaction`` and run
+/// by the backend (``SQLiteBackend``, ``PostgresBackend``). Every operation is `async` and is exactly
+/// one transaction: it commits whole or changes nothing, and fails with the same ``AuthStoreError``
+/// on either database.
 ///
 /// Changes: `changes()` gives an `AsyncStream` of ``AuthStoreChange`` values, published after the
 /// transaction commits and in commit order; the upserts also return whether the stored record changed.
+/// On PostgreSQL the stream carries the changes every instance on the database makes.
 public final class AuthStore: Sendable {
-    let writer: any DatabaseWriter
-    let feed = ChangeFeed()
+    let backend: any StoreBackend
+    let feed: ChangeFeed
     let now: @Sendable () -> Date
 
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    /// Opens (creating if needed) the SQLite store at `path` and brings its schema up to date.
     /// - Parameter now: the wall clock used for `updated_at`, `created_at` and the like; tests inject one.
     ///
     /// A new store file is created with mode 0600 before SQLite opens it: it holds Auth usernames,
     /// characters and Discord ids. SQLite gives its `-wal` and `-shm` files the mode of the database
     /// file, so they are 0600 too, whatever the process umask.
     public convenience init(path: String, now: @escaping @Sendable () -> Date = { Date() }) throws {
+        try self.init(path: path, schemaVersion: Schema.latestVersion, now: now)
+    }
+
+    /// `schemaVersion`: the newest schema step this store knows (tests simulate an older Warden).
+    convenience init(path: String, schemaVersion: Int, now: @escaping @Sendable () -> Date = { Date() }) throws {
         PrivateFile.create(at: path)
-        let pool = try DatabasePool(path: path, configuration: Self.configuration())
+        let pool = try DatabasePool(path: path, configuration: SQLiteBackend.configuration())
         // GRDB puts a pool's writer on `synchronous = NORMAL`, which can lose the last commits on power
         // loss. A 200 to Auth must mean the record is on disk: every commit syncs the WAL.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        try self.init(writer: pool, now: now)
+        let feed = ChangeFeed()
+        try self.init(backend: SQLiteBackend(writer: pool, feed: feed, through: schemaVersion), feed: feed, now: now)
     }
 
-    /// A private in-memory store (tests, `warden demo` if it wants one). Gone when the store is.
+    /// A private in-memory SQLite store (tests, `warden demo` if it wants one). Gone when the store is.
     public static func inMemory(now: @escaping @Sendable () -> Date = { Date() }) throws -> AuthStore {
-        try AuthStore(writer: DatabaseQueue(configuration: configuration()), now: now)
+        let feed = ChangeFeed()
+        let queue = try DatabaseQueue(configuration: SQLiteBackend.configuration())
+        return AuthStore(backend: try SQLiteBackend(writer: queue, feed: feed), feed: feed, now: now)
     }
 
-    private init(writer: any DatabaseWriter, now: @escaping @Sendable () -> Date) throws {
-        self.writer = writer
+    /// Connects to the PostgreSQL store, brings its schema up to date (one instance at a time, under
+    /// an advisory lock) and starts following the change log. Tries `configuration.connectAttempts`
+    /// times before it gives up.
+    /// - Throws: ``AuthStoreError/unreachable(_:)`` when the database cannot be reached or refuses the
+    ///   login, ``AuthStoreError/schemaTooNew(found:supported:)`` for a schema this Warden cannot use.
+    public static func connect(_ configuration: PostgresStoreConfiguration, now: @escaping @Sendable () -> Date = { Date() },
+                               logger: Logger = Logger(label: "warden.store")) async throws -> AuthStore {
+        try await connect(configuration, schemaVersion: Schema.latestVersion, now: now, logger: logger)
+    }
+
+    /// `schemaVersion`: the newest schema step this store knows (tests simulate an older Warden).
+    static func connect(_ configuration: PostgresStoreConfiguration, schemaVersion: Int,
+                        now: @escaping @Sendable () -> Date = { Date() },
+                        logger: Logger = Logger(label: "warden.store")) async throws -> AuthStore {
+        let feed = ChangeFeed()
+        let backend = try await PostgresBackend.open(configuration, feed: feed, logger: logger, through: schemaVersion)
+        return AuthStore(backend: backend, feed: feed, now: now)
+    }
+
+    init(backend: any StoreBackend, feed: ChangeFeed, now: @escaping @Sendable () -> Date) {
+        self.backend = backend
+        self.feed = feed
         self.now = now
-        let migrator = Schema.migrator
-        let unknown = try writer.read { db in
-            try migrator.hasBeenSuperseded(db)
-                ? migrator.appliedIdentifiers(db).subtracting(migrator.migrations) : []
-        }
-        guard unknown.isEmpty else {
-            throw AuthStoreError.databaseFromNewerVersion(unknownMigrations: unknown.sorted())
-        }
-        try migrator.migrate(writer)
     }
 
-    private static func configuration() -> Configuration {
-        var config = Configuration()
-        config.label = "warden.store"
-        config.foreignKeysEnabled = true
-        // Another process (an operator's `sqlite3 .backup`) may hold a lock for a moment: wait, don't fail.
-        config.busyMode = .timeout(5)
-        return config
-    }
-
-    /// Closes the database. Further operations throw. Pending WAL frames are checkpointed by SQLite.
+    /// Closes the database. Further operations throw. Every change committed before is delivered to the
+    /// open `changes()` streams, which then end.
     public func close() throws {
-        feed.finishAll()
-        try writer.close()
+        try backend.close()
     }
 
     /// A stream of the store's changes from now on, in commit order. Ends when the store closes or
@@ -76,33 +89,40 @@ public final class AuthStore: Sendable {
         feed.subscribe()
     }
 
+    /// Which database this store runs on.
+    public var kind: StoreKind { backend.dialect == .sqlite ? .sqlite : .postgres }
+
     /// The time the store stamps on what it writes, at the precision it stores (milliseconds).
     func stamp() -> Date { now().storePrecision }
 
     /// Runs `body` in one write transaction and publishes the changes it collected once it commits.
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database, inout [AuthStoreChange]) throws -> T) async throws -> T {
-        let feed = self.feed
-        return try await writer.write { db in
+    func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction, inout [AuthStoreChange]) throws -> T) async throws -> T {
+        try await backend.write { tx in
             var changes: [AuthStoreChange] = []
-            let result = try body(db, &changes)
-            if !changes.isEmpty {
-                let committed = changes
-                db.afterNextTransaction(onCommit: { _ in feed.publish(committed) })
-            }
-            return result
+            let result = try body(tx, &changes)
+            return (result, changes)
         }
     }
 
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await writer.read(body)
+    func read<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        try await backend.read(body)
     }
 
-    // MARK: - Health
+    // MARK: - Health (SQLite)
 
-    /// What an operator (or a test) checks: WAL on, foreign keys on, integrity, schema version.
-    /// Runs on a reader (a snapshot in WAL mode), so writes go on meanwhile.
+    var sqlite: SQLiteBackend? { backend as? SQLiteBackend }
+
+    /// What an operator (or a test) checks of a SQLite store: WAL on, foreign keys on, integrity,
+    /// schema version. Runs on a reader (a snapshot in WAL mode), so writes go on meanwhile.
+    /// A PostgreSQL store answers with its schema versions only (its server checks the rest).
     public func health() async throws -> StoreHealth {
-        try await writer.read { db in
+        guard let sqlite else {
+            let versions = try await read { tx in
+                try tx.rows("SELECT version, name FROM warden_schema ORDER BY version") { row in "v\(try row.int64(0)): \(try row.string(1))" }
+            }
+            return StoreHealth(journalMode: "postgresql", foreignKeys: true, problems: [], migrations: versions)
+        }
+        return try await sqlite.writer.read { db in
             let journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?"
             let foreignKeys = try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false
             var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
@@ -113,15 +133,21 @@ public final class AuthStore: Sendable {
         }
     }
 
-    /// Copies the whole database, consistently, to a new file at `path` (SQLite's online backup; the
-    /// store stays usable meanwhile). The copy is a complete database without a -wal file, created 0600
-    /// like the store.
+    /// Copies the whole SQLite database, consistently, to a new file at `path` (SQLite's online backup;
+    /// the store stays usable meanwhile). The copy is a complete database without a -wal file, created
+    /// 0600 like the store. A PostgreSQL store is backed up with its server's tools (docs/store.md).
     public func backup(to path: String) async throws {
+        guard let sqlite else { throw AuthStoreError.unsupported("backup(to:) is for SQLite stores; back PostgreSQL up with pg_dump or its replication") }
         PrivateFile.create(at: path)
         let destination = try DatabaseQueue(path: path)
         defer { try? destination.close() }
-        try writer.backup(to: destination)
+        try sqlite.writer.backup(to: destination)
     }
+}
+
+/// The database a store runs on.
+public enum StoreKind: String, Sendable, Hashable {
+    case sqlite, postgres
 }
 
 /// What `AuthStore.health()` found.

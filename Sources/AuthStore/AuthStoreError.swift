@@ -15,8 +15,19 @@ public indirect enum AuthStoreError: Error, Hashable, Sendable, CustomStringConv
     case unknownTaskRun(Int64)
     /// A record of a batch was refused; nothing of the batch was stored.
     case batchRecord(index: Int, AuthStoreError)
-    /// The database was migrated by a newer Warden; this one refuses to touch it.
-    case databaseFromNewerVersion(unknownMigrations: [String])
+    /// The store's schema is at version `found`, newer than this Warden can use (it knows up to
+    /// `supported`, and a step after that is not additive). `warden run` exits with 2.
+    case schemaTooNew(found: Int, supported: Int)
+    /// A write of enforcement state under `epoch` was refused: the lease is at `current` now (another
+    /// instance leads; SPEC 7 fencing). Nothing was written.
+    case staleEpoch(epoch: Int64, current: Int64)
+    /// The database cannot be reached or refused the login (`reason` names the server and why; never
+    /// the password).
+    case unreachable(String)
+    /// The database refused a statement (`reason` is the server's message and SQLSTATE).
+    case database(String)
+    /// The operation does not exist for this kind of store.
+    case unsupported(String)
 
     /// The JSON field the error is about, for `{"error": …}` answers; nil when it is about no field.
     public var field: String? {
@@ -25,7 +36,7 @@ public indirect enum AuthStoreError: Error, Hashable, Sendable, CustomStringConv
         case .discordAccountLinkedToAnotherUser, .userLinkedToAnotherAccount: "discord"
         case .unknownUser: "id"
         case .batchRecord(_, let error): error.field
-        case .unknownTaskRun, .databaseFromNewerVersion: nil
+        case .unknownTaskRun, .schemaTooNew, .staleEpoch, .unreachable, .database, .unsupported: nil
         }
     }
 
@@ -43,8 +54,17 @@ public indirect enum AuthStoreError: Error, Hashable, Sendable, CustomStringConv
             "no task run with id \(id)"
         case .batchRecord(let index, let error):
             "record \(index): \(error); nothing was stored"
-        case .databaseFromNewerVersion(let unknown):
-            "the store was written by a newer Warden (unknown migrations: \(unknown.joined(separator: ", "))); refusing to open it"
+        case .schemaTooNew(let found, let supported):
+            "the store's schema is version \(found), newer than this Warden can use (it supports schema versions up to \(supported)): "
+                + "upgrade this Warden; refusing to open the store"
+        case .staleEpoch(let epoch, let current):
+            "refused a write under leader epoch \(epoch): the lease is at epoch \(current) (another instance leads)"
+        case .unreachable(let reason):
+            "cannot reach the store: \(reason)"
+        case .database(let reason):
+            "the store refused a statement: \(reason)"
+        case .unsupported(let what):
+            what
         }
     }
 }

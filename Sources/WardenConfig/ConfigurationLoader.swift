@@ -147,13 +147,19 @@ struct ConfigurationReader {
         let http = brokenSections.contains("http") ? nil : readHTTP(sections["http"] ?? [:])
         let alerts = brokenSections.contains("alerts") ? nil : readAlerts(sections["alerts"] ?? [:])
         let log = brokenSections.contains("log") ? nil : readLog(sections["log"] ?? [:])
-        guard let discord, let store, let http, let alerts, let log else { return nil }
+        let usesPostgres: Bool = {
+            guard let url = sections["store"]?["url"] else { return false }
+            if case .null = url { return false }
+            return true
+        }()
+        let ha = brokenSections.contains("ha") ? nil : readHA(sections["ha"] ?? [:], usesPostgres: usesPostgres)
+        guard let discord, let store, let http, let alerts, let log, let ha else { return nil }
         // Only a public_url given: the default (`http://<listen>`) serves local setups, whose callback is local too.
         switch sections["http"]?["public_url"] {
         case nil, .null?: break
         default: checkCallbackOrigin(callbackURL: discord.callbackURL, publicURL: http.publicURL)
         }
-        return WardenConfiguration(discord: discord, store: store, http: http, alerts: alerts, log: log, secretFiles: secretFiles)
+        return WardenConfiguration(discord: discord, store: store, http: http, alerts: alerts, log: log, ha: ha, secretFiles: secretFiles)
     }
 
     /// SPEC 1.9: the cookie `/discord/activate` sets must reach the callback, so the activation link
@@ -201,16 +207,7 @@ struct ConfigurationReader {
         let enforce = value(s, "enforce", default: true, Convert.bool)
         let fightLimit = value(s, "fight_limit", default: 5) { try Convert.integer($0, minimum: 1) }
         let auditInterval = value(s, "audit_interval", default: 3600) { try Convert.integer($0, minimum: 0) }
-        let readFile = self.readFile
-        let caFile = value(s, "ca_file", default: nil as String?) { setting in
-            try Convert.nullable(setting) { setting in
-                let path = try Convert.nonEmptyString(setting)
-                do { _ = try readFile(path) } catch {
-                    throw Failure("cannot read \"\(path)\": \(WardenConfiguration.reason(error))")
-                }
-                return path
-            }
-        }
+        let caFile = readableFile(s, "ca_file")
         guard let appID, let appSecret, let botToken, let callbackURL, let guildID, let syncNames, let disableRoleCreation,
               let guildNameCacheMaxAge, let rolesCacheMaxAge, let tasksRetryPause, let tasksMaxRetries, let apiBaseURL,
               let oauthAuthorizeURL, let gatewayURL, let presence, let nameFormats, let unlinkedMembers, let enforce,
@@ -225,10 +222,132 @@ struct ConfigurationReader {
             auditInterval: auditInterval, caFile: caFile, allowInsecureURLs: allowInsecureURLs)
     }
 
+    /// `store`: `path` (SQLite) or `url` (PostgreSQL) with its password from the URL, `password_file` or
+    /// `WARDEN_STORE_PASSWORD` (exactly one of them, or none), and `ca_file`.
     mutating func readStore(_ table: [String: ConfigJSON]) -> WardenConfiguration.Store? {
         let s = Section(name: "store", table: table)
+        func given(_ name: String) -> Bool {
+            guard let value = table[name] else { return false }
+            if case .null = value { return false }
+            return true
+        }
         guard let path = value(s, "path", default: "warden.sqlite3", Convert.nonEmptyString) else { return nil }
-        return WardenConfiguration.Store(path: path)
+        let url = value(s, "url", default: nil as StoreURL?) { setting in
+            try Convert.nullable(setting) { setting in
+                do { return try StoreURL(try Convert.nonEmptyString(setting)) } catch let error as StoreURL.Invalid {
+                    throw Failure(error.description)
+                }
+            }
+        }
+        guard let url else { return nil }
+        let caFile = readableFile(s, "ca_file")
+        guard let caFile else { return nil }
+        let passwordFile = value(s, "password_file", default: nil as String?) { try Convert.nullable($0, Convert.nonEmptyString) }
+        guard let passwordFile else { return nil }
+        let variable = ConfigurationSchema.storePasswordVariable
+        let fromEnvironment = environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+
+        guard let url else {
+            for key in ["password_file", "ca_file"] where given(key) {
+                issue("store.\(key)", "only with a PostgreSQL store (store.url); store.path is a SQLite file")
+            }
+            if given("password_file") || given("ca_file") { return nil }
+            return WardenConfiguration.Store(path: path)
+        }
+        if given("path") {
+            issue("store.url", "store.path and store.url are both set: give store.path (SQLite, one instance) or store.url "
+                  + "(PostgreSQL, several instances), not both")
+            return nil
+        }
+        let sources = [url.password == nil ? nil : "the password in store.url", passwordFile == nil ? nil : "store.password_file",
+                       fromEnvironment == nil ? nil : variable].compactMap { $0 }
+        guard sources.count <= 1 else {
+            issue("store.url", "the store's password is given \(sources.count) times (\(sources.joined(separator: ", "))): give it once")
+            return nil
+        }
+        var password = url.password ?? fromEnvironment.map(Secret.init)
+        if let passwordFile {
+            secretFiles.append(SecretFile(key: "store.password_file", variable: nil, path: passwordFile))
+            do {
+                let bytes = try readFile(passwordFile)
+                guard var text = String(validating: bytes, as: UTF8.self) else {
+                    issue("store.password_file", "\"\(passwordFile)\" is not UTF-8 text")
+                    return nil
+                }
+                while let last = text.unicodeScalars.last, last == "\n" || last == "\r" { text.unicodeScalars.removeLast() }
+                guard !text.isEmpty else {
+                    issue("store.password_file", "\"\(passwordFile)\" is empty")
+                    return nil
+                }
+                password = Secret(text)
+            } catch {
+                issue("store.password_file", "cannot read \"\(passwordFile)\": \(WardenConfiguration.reason(error))")
+                return nil
+            }
+        }
+        return WardenConfiguration.Store(path: path, url: url, password: password, caFile: caFile)
+    }
+
+    /// A path key (or null) whose file must be readable now (`ca_file`s).
+    mutating func readableFile(_ section: Section, _ name: String) -> String?? {
+        let readFile = self.readFile
+        return value(section, name, default: nil as String?) { setting in
+            try Convert.nullable(setting) { setting in
+                let path = try Convert.nonEmptyString(setting)
+                do { _ = try readFile(path) } catch {
+                    throw Failure("cannot read \"\(path)\": \(WardenConfiguration.reason(error))")
+                }
+                return path
+            }
+        }
+    }
+
+    /// `ha` (SPEC 7): the instance's name and the lease's timing. The timing matters only with several
+    /// instances, so it is refused with a SQLite store (one instance) rather than silently ignored.
+    mutating func readHA(_ table: [String: ConfigJSON], usesPostgres: Bool) -> WardenConfiguration.HA? {
+        let s = Section(name: "ha", table: table)
+        let instanceID = value(s, "instance_id", default: WardenConfiguration.HA.defaultInstanceID()) { setting in
+            try Convert.nullable(setting) { setting in
+                let text = try Convert.nonEmptyString(setting)
+                guard text.count <= 200, !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                    throw Failure("must be at most 200 characters, without control characters")
+                }
+                return text
+            } ?? WardenConfiguration.HA.defaultInstanceID()
+        }
+        let leaseTTL = value(s, "lease_ttl", default: WardenConfiguration.HA.defaultLeaseTTL) {
+            try Convert.nullable($0) { try Convert.seconds($0, minimum: 1) } ?? WardenConfiguration.HA.defaultLeaseTTL
+        }
+        let renewInterval = value(s, "renew_interval", default: WardenConfiguration.HA.defaultRenewInterval) {
+            try Convert.nullable($0) { try Convert.seconds($0, minimum: 0.1) } ?? WardenConfiguration.HA.defaultRenewInterval
+        }
+        guard let instanceID, let leaseTTL, let renewInterval else { return nil }
+        if !usesPostgres {
+            let timing = ["lease_ttl", "renew_interval"].filter { key in
+                guard let value = table[key] else { return false }
+                if case .null = value { return false }
+                return true
+            }
+            for key in timing {
+                issue("ha.\(key)", "only with a PostgreSQL store (store.url): with SQLite (store.path) Warden runs as one instance")
+            }
+            if !timing.isEmpty { return nil }
+        }
+        guard renewInterval < leaseTTL else {
+            issue("ha.renew_interval", "must be shorter than ha.lease_ttl (\(Self.seconds(renewInterval)) s is not below \(Self.seconds(leaseTTL)) s)")
+            return nil
+        }
+        return WardenConfiguration.HA(instanceID: instanceID, leaseTTL: leaseTTL, renewInterval: renewInterval)
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let (whole, attoseconds) = duration.components
+        let milliseconds = attoseconds / 1_000_000_000_000_000
+        guard milliseconds != 0 else { return "\(whole)" }
+        var fraction = String(milliseconds)
+        fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return "\(whole).\(fraction)"
     }
 
     mutating func readHTTP(_ table: [String: ConfigJSON]) -> WardenConfiguration.HTTP? {
@@ -578,6 +697,25 @@ enum Convert {
         guard let value = Int(literal), value <= Int(Int32.max) else { throw Failure("must be \(expectation) no larger than \(Int32.max)") }
         guard value >= minimum else { throw Failure("must be \(expectation)") }
         return value
+    }
+
+    /// A number of seconds (whole or with up to three decimals, such as 10 or 0.5), at least `minimum`.
+    static func seconds(_ setting: Setting, minimum: Double) throws(Failure) -> Duration {
+        let literal: String
+        switch setting.content {
+        case .json(.number(let text)): literal = text
+        case .json(let other): throw Failure("expected a number of seconds, got \(other.kindName)")
+        case .text(let text): literal = text
+        }
+        let parts = literal.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }),
+              parts.count == 1 || parts[1].count <= 3, let whole = Int(parts[0]), whole <= 86_400 else {
+            throw Failure("must be a number of seconds such as 10 or 0.5 (at most three decimals, at most 86400)")
+        }
+        let milliseconds = parts.count == 2 ? Int(parts[1].padding(toLength: 3, withPad: "0", startingAt: 0)) ?? 0 : 0
+        let duration = Duration.seconds(whole) + .milliseconds(milliseconds)
+        guard duration >= .milliseconds(Int(minimum * 1000)) else { throw Failure("must be at least \(minimum) seconds") }
+        return duration
     }
 
     /// `host:port` (`[::1]:8080` for IPv6).

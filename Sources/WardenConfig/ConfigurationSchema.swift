@@ -7,19 +7,32 @@ public enum ConfigurationSchema {
         public let name: String
         /// Variables that override the key, preferred first (Alliance Auth's name where it has one).
         public let environment: [String]
+        /// Where the key is shown: nil for `config.example.json` (the one-guild, one-instance setup), or the
+        /// example file under deploy/ of the alternative it belongs to (SPEC 3.2).
+        public let exampleFile: String?
         /// `section.name`.
         public var path: String { "\(section).\(name)" }
     }
 
     /// The sections in file order.
-    public static let sections = ["discord", "store", "http", "alerts", "log"]
+    public static let sections = ["discord", "store", "http", "alerts", "log", "ha"]
+
+    /// The several-instances alternative (PostgreSQL store, leadership): its keys are shown in this file.
+    public static let severalInstancesExample = "deploy/config.ha.json"
+
+    /// The store's password in the environment (besides `store.url` and `store.password_file`).
+    public static let storePasswordVariable = "WARDEN_STORE_PASSWORD"
 
     public static let keys: [Key] = {
         func discord(_ name: String, _ environment: String...) -> Key {
-            Key(section: "discord", name: name, environment: environment.isEmpty ? ["DISCORD_" + name.uppercased()] : environment)
+            Key(section: "discord", name: name, environment: environment.isEmpty ? ["DISCORD_" + name.uppercased()] : environment,
+                exampleFile: nil)
         }
         func key(_ section: String, _ name: String, _ environment: String...) -> Key {
-            Key(section: section, name: name, environment: environment)
+            Key(section: section, name: name, environment: environment, exampleFile: nil)
+        }
+        func severalInstances(_ section: String, _ name: String) -> Key {
+            Key(section: section, name: name, environment: [], exampleFile: severalInstancesExample)
         }
         return [
             discord("app_id"),
@@ -47,6 +60,9 @@ public enum ConfigurationSchema {
             discord("ca_file"),
             discord("allow_insecure_urls"),
             key("store", "path"),
+            severalInstances("store", "url"),
+            severalInstances("store", "password_file"),
+            severalInstances("store", "ca_file"),
             key("http", "listen"),
             key("http", "public_url"),
             key("http", "admin_token", "WARDEN_ADMIN_TOKEN"),
@@ -61,6 +77,9 @@ public enum ConfigurationSchema {
             key("alerts", "gateway_down_after"),
             key("log", "level"),
             key("log", "format"),
+            severalInstances("ha", "instance_id"),
+            severalInstances("ha", "lease_ttl"),
+            severalInstances("ha", "renew_interval"),
         ]
     }()
 
@@ -70,5 +89,5 @@ public enum ConfigurationSchema {
     }
 
     /// Every environment variable the loader reads (besides `WARDEN_CONFIG`, which names the file).
-    public static var environmentVariables: [String] { keys.flatMap(\.environment) }
+    public static var environmentVariables: [String] { keys.flatMap(\.environment) + [storePasswordVariable] }
 }

@@ -21,7 +21,7 @@ extension WardenConfiguration {
         lines += [
             ("http.listen", http.listen.description),
             ("http.public_url", http.publicURL.absoluteString),
-            ("store.path", store.path),
+            store.url == nil ? ("store.path", store.path) : ("store.url", store.description),
             ("alerts.webhook_url", alerts.webhookURL.map { "\($0.origin)/… (path hidden)" } ?? "(none)"),
             ("log", "\(log.level.rawValue), \(log.format.rawValue)"),
         ]

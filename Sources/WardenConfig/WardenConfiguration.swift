@@ -1,3 +1,4 @@
+import Foundation
 import DiscordModels
 import RoleSync
 
@@ -10,17 +11,20 @@ public struct WardenConfiguration: Sendable {
     public var http: HTTP
     public var alerts: Alerts
     public var log: Log
+    /// The `ha` section: this instance's name and the leader lease's timing (SPEC 7).
+    public var ha: HA
     /// The files secrets were read from (`*_file` keys and their variables), so that `warden` can warn
     /// about one that other users may read (``SecretFile/exposureWarning(mode:)``).
     public var secretFiles: [SecretFile]
 
     public init(discord: Discord, store: Store = Store(), http: HTTP, alerts: Alerts = Alerts(), log: Log = Log(),
-                secretFiles: [SecretFile] = []) {
+                ha: HA = HA(), secretFiles: [SecretFile] = []) {
         self.discord = discord
         self.store = store
         self.http = http
         self.alerts = alerts
         self.log = log
+        self.ha = ha
         self.secretFiles = secretFiles
     }
 
@@ -94,11 +98,47 @@ public struct WardenConfiguration: Sendable {
         case ignore, report, strip
     }
 
-    /// The `store` section.
+    /// The `store` section: a SQLite file (`path`, one instance) or a PostgreSQL database (`url`,
+    /// several instances; SPEC 7).
     public struct Store: Sendable {
-        /// The SQLite database file.
+        /// The SQLite database file (unused when `url` is set).
         public var path: String
-        public init(path: String = "warden.sqlite3") { self.path = path }
+        /// The PostgreSQL store; nil: SQLite at `path`.
+        public var url: StoreURL?
+        /// The PostgreSQL password: from the URL, `store.password_file` or `WARDEN_STORE_PASSWORD`.
+        public var password: Secret?
+        /// A private CA (PEM) the PostgreSQL server's certificate must chain to.
+        public var caFile: String?
+
+        public init(path: String = "warden.sqlite3", url: StoreURL? = nil, password: Secret? = nil, caFile: String? = nil) {
+            self.path = path; self.url = url; self.password = password; self.caFile = caFile
+        }
+
+        /// Where the store is, for logs and errors: the SQLite path, or the URL without its password.
+        public var description: String { url?.redacted ?? path }
+    }
+
+    /// The `ha` section (SPEC 7): used by the leadership of several instances on a PostgreSQL store.
+    public struct HA: Sendable {
+        /// This instance's name in the lease and in status; default `hostname:pid`.
+        public var instanceID: String
+        /// How long a lease lasts without renewal.
+        public var leaseTTL: Duration
+        /// How often the leader renews (and a standby tries to take an expired lease); below `leaseTTL`.
+        public var renewInterval: Duration
+
+        public static let defaultLeaseTTL: Duration = .seconds(10)
+        public static let defaultRenewInterval: Duration = .seconds(2)
+
+        public init(instanceID: String = HA.defaultInstanceID(), leaseTTL: Duration = HA.defaultLeaseTTL,
+                    renewInterval: Duration = HA.defaultRenewInterval) {
+            self.instanceID = instanceID; self.leaseTTL = leaseTTL; self.renewInterval = renewInterval
+        }
+
+        /// `hostname:pid`.
+        public static func defaultInstanceID() -> String {
+            "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+        }
     }
 
     /// The `http` section: the admin API, OAuth callback and health endpoints.
@@ -190,10 +230,12 @@ public struct WardenConfiguration: Sendable {
     }
 
     /// Every secret value this configuration holds, for registering with the log redactor:
-    /// the bot token, the app secret, the admin token and the alert webhook URL (its path holds a token).
+    /// the bot token, the app secret, the admin token, the alert webhook URL (its path holds a token) and
+    /// the store's password.
     public var secrets: [Secret] {
         var all = [discord.botToken, discord.appSecret, http.adminToken]
         if let webhook = alerts.webhookURL { all.append(Secret(webhook.absoluteString)) }
+        if let password = store.password { all.append(password) }
         return all
     }
 }

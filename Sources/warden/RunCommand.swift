@@ -40,17 +40,36 @@ struct RunCommand: WardenSubcommand {
         }
 
         // One `warden run` per SQLite store: a second one would fight the first (SPEC 3.2). Held until exit.
-        let storeLock: StoreLock
-        do {
-            storeLock = try StoreLock.acquire(storePath: configuration.store.path)
-        } catch {
-            logger.critical("\(error); exiting with 2")
-            return ExitStatus.badConfiguration
+        // A PostgreSQL store is shared by instances on purpose (SPEC 7): no lock file.
+        var storeLock: StoreLock?
+        if configuration.store.url == nil {
+            do {
+                storeLock = try StoreLock.acquire(storePath: configuration.store.path)
+            } catch {
+                logger.critical("\(error); exiting with 2")
+                return ExitStatus.badConfiguration
+            }
+            if let mode = SecretFile.mode(ofFileAt: configuration.store.path), mode & 0o077 != 0 {
+                logger.warning("store.path: the store \"\(configuration.store.path)\" is open to other users (mode \(String(mode, radix: 8))); it holds Auth usernames and Discord ids: chmod 600 it")
+            }
         }
         defer { withExtendedLifetime(storeLock) {} }
-        if let mode = SecretFile.mode(ofFileAt: configuration.store.path), mode & 0o077 != 0 {
-            logger.warning("store.path: the store \"\(configuration.store.path)\" is open to other users (mode \(String(mode, radix: 8))); it holds Auth usernames and Discord ids: chmod 600 it")
+
+        let store: AuthStore
+        do {
+            store = try await AuthStore.open(configuration.store, logger: Logger(label: "warden.store"))
+        } catch let error as AuthStoreError {
+            if case .schemaTooNew = error {
+                logger.critical("store \(configuration.store.description): \(error); exiting with 2")
+                return ExitStatus.badConfiguration
+            }
+            logger.critical("cannot open the store \(configuration.store.description): \(error); exiting with 1")
+            return ExitStatus.runtimeFailure
+        } catch {
+            logger.critical("cannot open the store \(configuration.store.description): \(error); exiting with 1")
+            return ExitStatus.runtimeFailure
         }
+        logger.info("store opened", metadata: ["store": "\(configuration.store.description)", "kind": "\(store.kind.rawValue)"])
 
         let transports: DaemonTransports
         do {
@@ -59,10 +78,11 @@ struct RunCommand: WardenSubcommand {
                 http: try CurlHTTPTransport(configuration: .init(caFile: configuration.discord.caFile)))
         } catch {
             logger.critical("cannot start the network transports", metadata: ["error": "\(error)"])
+            try? store.close()
             return ExitStatus.runtimeFailure
         }
 
-        let daemon = WardenDaemon(configuration: configuration, transports: transports)
+        let daemon = WardenDaemon(configuration: configuration, transports: transports, store: store)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [
                 .init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup),

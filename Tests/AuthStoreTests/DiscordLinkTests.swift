@@ -7,10 +7,10 @@ import Testing
 
 @Suite("Discord links")
 struct DiscordLinkTests {
-    @Test("a link is stored with the account's names and found by user id and by uid")
-    func linkAndFind() async throws {
+    @Test("a link is stored with the account's names and found by user id and by uid", arguments: backends)
+    func linkAndFind(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         try await store.upsert(bruce)
         let link = try await store.link(userID: 42, to: discordUser(1001, "batman", discriminator: "0", globalName: "Bruce"))
         #expect(link == DiscordLink(userID: 42, uid: 1001, username: "batman", discriminator: "0", globalName: "Bruce",
@@ -25,10 +25,10 @@ struct DiscordLinkTests {
         #expect(try await store.linkedUser(uid: 1002) == nil)
     }
 
-    @Test("linking the same pair again keeps the activation time and refreshes the names")
-    func relinkSamePair() async throws {
+    @Test("linking the same pair again keeps the activation time and refreshes the names", arguments: backends)
+    func relinkSamePair(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         try await store.upsert(bruce)
         let first = try await store.link(userID: 42, to: discordUser(1001, "batman"))
         clock.advance(seconds: 30)
@@ -37,9 +37,9 @@ struct DiscordLinkTests {
         #expect(again.username == "darkknight")
     }
 
-    @Test("one Auth user per Discord account: a second user linking the same uid is refused")
-    func oneUserPerAccount() async throws {
-        let store = try makeStore()
+    @Test("one Auth user per Discord account: a second user linking the same uid is refused", arguments: backends)
+    func oneUserPerAccount(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.upsert(bruce)
         try await store.upsert(clark)
         try await store.link(userID: 42, to: discordUser(1001, "batman"))
@@ -50,9 +50,9 @@ struct DiscordLinkTests {
         #expect(try await store.discordLink(uid: 1001)?.userID == 42)
     }
 
-    @Test("one Discord account per Auth user: linking a second account is refused")
-    func oneAccountPerUser() async throws {
-        let store = try makeStore()
+    @Test("one Discord account per Auth user: linking a second account is refused", arguments: backends)
+    func oneAccountPerUser(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.upsert(bruce)
         try await store.link(userID: 42, to: discordUser(1001, "batman"))
         await #expect(throws: AuthStoreError.userLinkedToAnotherAccount(userID: 42, uid: 1001)) {
@@ -64,9 +64,9 @@ struct DiscordLinkTests {
         #expect(try await store.link(userID: 42, to: discordUser(2002, "robin")).uid == 2002)
     }
 
-    @Test("a link needs a stored Auth user")
-    func unknownUser() async throws {
-        let store = try makeStore()
+    @Test("a link needs a stored Auth user", arguments: backends)
+    func unknownUser(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         await #expect(throws: AuthStoreError.unknownUser(5)) {
             try await store.link(userID: 5, to: discordUser(1001, "x"))
         }
@@ -75,9 +75,9 @@ struct DiscordLinkTests {
         }
     }
 
-    @Test("an import through a record obeys the same rules, names the discord field and changes nothing")
-    func importRules() async throws {
-        let store = try makeStore()
+    @Test("an import through a record obeys the same rules, names the discord field and changes nothing", arguments: backends)
+    func importRules(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         let imported = try await store.upsert(AuthUserImport(user: bruce, discordUID: 1001))
         #expect(imported.importedLink?.uid == 1001)
         #expect(imported.importedLink?.username == nil, "an imported link's names come later from the gateway cache")
@@ -107,28 +107,28 @@ struct DiscordLinkTests {
         }
     }
 
-    @Test("the schema itself refuses a second link of a uid and a second link of a user")
-    func schemaConstraints() async throws {
-        let store = try makeStore()
+    @Test("the schema itself refuses a second link of a uid and a second link of a user", arguments: backends)
+    func schemaConstraints(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.upsert(bruce)
         try await store.upsert(clark)
         try await store.link(userID: 42, to: discordUser(1001, "batman"))
         for (user, uid) in [(7, 1001), (42, 2002)] {
             do {
-                try await store.writer.write { db in
-                    try db.execute(sql: "INSERT INTO discord_link (user_id, uid, activated_at) VALUES (?, ?, 0)", arguments: [user, uid])
-                }
+                try await store.execute(raw: "INSERT INTO discord_link (user_id, uid, activated_at) VALUES (\(user), \(uid), 0)")
                 Issue.record("the schema accepted link \(user) → \(uid)")
             } catch let error as DatabaseError {
                 #expect(error.resultCode == .SQLITE_CONSTRAINT)
+            } catch let error as AuthStoreError {
+                #expect(error.description.contains("23505"), "a unique violation: \(error)")
             }
         }
         #expect(try await store.discordLinks().count == 1)
     }
 
-    @Test("unlink by user or by uid, recording a notification in the same transaction")
-    func unlink() async throws {
-        let store = try makeStore()
+    @Test("unlink by user or by uid, recording a notification in the same transaction", arguments: backends)
+    func unlink(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.upsert(bruce)
         try await store.upsert(clark)
         try await store.link(userID: 42, to: discordUser(1001, "batman"))
@@ -149,9 +149,9 @@ struct DiscordLinkTests {
         #expect(try await drain(stream, closing: store) == [.unlinked(userID: 42, uid: 1001), .unlinked(userID: 7, uid: 2002)])
     }
 
-    @Test("stored usernames are refreshed from the cache, reporting whether anything changed")
-    func profileRefresh() async throws {
-        let store = try makeStore()
+    @Test("stored usernames are refreshed from the cache, reporting whether anything changed", arguments: backends)
+    func profileRefresh(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.upsert(AuthUserImport(user: bruce, discordUID: 1001))
         try await store.upsert(clark)
         try await store.link(userID: 7, to: discordUser(2002, "kal", discriminator: "1938"))
@@ -174,9 +174,9 @@ struct DiscordLinkTests {
         #expect(try await store.discordLink(uid: 2002)?.globalName == nil)
     }
 
-    @Test("uids above Int64.max survive the round trip")
-    func largeSnowflake() async throws {
-        let store = try makeStore()
+    @Test("uids above Int64.max survive the round trip", arguments: backends)
+    func largeSnowflake(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.upsert(bruce)
         let uid = Snowflake(UInt64.max - 5)
         try await store.link(userID: 42, to: discordUser(uid, "edge"))

@@ -4,10 +4,10 @@ import Testing
 
 @Suite("Enforcement records")
 struct EnforcementRecordTests {
-    @Test("a record is kept per member and found by user id or uid")
-    func setAndGet() async throws {
+    @Test("a record is kept per member and found by user id or uid", arguments: backends)
+    func setAndGet(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         try await store.upsert(bruce)
         let record = try await store.recordEnforcement(EnforcementOutcome(userID: 42, discordUID: 1001, state: .skipped, reason: "member_above_bot"))
         #expect(record == EnforcementRecord(userID: 42, discordUID: 1001, state: .skipped, reason: "member_above_bot",
@@ -27,9 +27,9 @@ struct EnforcementRecordTests {
         #expect(try await store.health().isHealthy)
     }
 
-    @Test("consecutive failures count failures in a row and reset on success")
-    func consecutiveFailures() async throws {
-        let store = try makeStore()
+    @Test("consecutive failures count failures in a row and reset on success", arguments: backends)
+    func consecutiveFailures(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.upsert(bruce)
         let member = { (state: EnforcementRecord.State) in EnforcementOutcome(userID: 42, discordUID: 1001, state: state, reason: "x") }
         #expect(try await store.recordEnforcement(member(.failed)).consecutiveFailures == 1)
@@ -40,9 +40,9 @@ struct EnforcementRecordTests {
         #expect(try await store.recordEnforcement(member(.failed)).consecutiveFailures == 1)
     }
 
-    @Test("records known first by uid, later by user id and uid, merge into one")
-    func merge() async throws {
-        let store = try makeStore()
+    @Test("records known first by uid, later by user id and uid, merge into one", arguments: backends)
+    func merge(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.upsert(bruce)
         try await store.recordEnforcement(EnforcementOutcome(discordUID: 1001, state: .failed))
         try await store.recordEnforcement(EnforcementOutcome(userID: 42, discordUID: 1001, state: .failed))
@@ -52,10 +52,10 @@ struct EnforcementRecordTests {
         #expect(all.first?.consecutiveFailures == 2)
     }
 
-    @Test("status lists skipped, failed and observed records")
-    func listing() async throws {
+    @Test("status lists skipped, failed and observed records", arguments: backends)
+    func listing(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         try await store.upsert(bruce)
         try await store.upsert(clark)
         try await store.recordEnforcements([
@@ -70,9 +70,9 @@ struct EnforcementRecordTests {
         #expect(try await store.enforcementRecords(in: []).isEmpty)
     }
 
-    @Test("a batch with a bad outcome records nothing")
-    func batchRollback() async throws {
-        let store = try makeStore()
+    @Test("a batch with a bad outcome records nothing", arguments: backends)
+    func batchRollback(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.upsert(bruce)
         await #expect(throws: AuthStoreError.unknownUser(5)) {
             try await store.recordEnforcements([
@@ -84,9 +84,9 @@ struct EnforcementRecordTests {
         await #expect(throws: AuthStoreError.self) { try await store.recordEnforcement(EnforcementOutcome(state: .ok)) }
     }
 
-    @Test("a record can be removed by either key")
-    func removal() async throws {
-        let store = try makeStore()
+    @Test("a record can be removed by either key", arguments: backends)
+    func removal(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.recordEnforcement(EnforcementOutcome(discordUID: 3003, state: .observed))
         #expect(try await store.removeEnforcement(discordUID: 3003) == 1)
         #expect(try await store.enforcement(discordUID: 3003) == nil)

@@ -18,10 +18,10 @@ struct LinkReservationTests {
 
     struct Unreserved: Error {}
 
-    @Test("one user, two accounts: the second reservation is refused until the first is released")
-    func oneAccountPerUser() async throws {
+    @Test("one user, two accounts: the second reservation is refused until the first is released", arguments: backends)
+    func oneAccountPerUser(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         try await store.upsert(bruce)
         let expiry = clock.now.addingTimeInterval(900)
         let first = try Self.reserved(try await store.reserveLink(userID: 42, uid: 1001, generation: 0, expiresAt: expiry))
@@ -32,10 +32,10 @@ struct LinkReservationTests {
         _ = try Self.reserved(try await store.reserveLink(userID: 42, uid: 1002, generation: 0, expiresAt: expiry))
     }
 
-    @Test("one account, two users: the second is refused, whether the account is reserved or linked")
-    func oneUserPerAccount() async throws {
+    @Test("one account, two users: the second is refused, whether the account is reserved or linked", arguments: backends)
+    func oneUserPerAccount(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         try await store.upsert(bruce)
         try await store.upsert(clark)
         try await store.upsert(diana)
@@ -49,10 +49,10 @@ struct LinkReservationTests {
         #expect(try await store.reserveLink(userID: 5, uid: 3003, generation: 0, expiresAt: expiry) == .unknownUser)
     }
 
-    @Test("the same pair twice is held twice and released only when both let go")
-    func samePairTwice() async throws {
+    @Test("the same pair twice is held twice and released only when both let go", arguments: backends)
+    func samePairTwice(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         try await store.upsert(bruce)
         try await store.upsert(clark)
         let expiry = clock.now.addingTimeInterval(900)
@@ -65,10 +65,10 @@ struct LinkReservationTests {
         _ = try Self.reserved(try await store.reserveLink(userID: 7, uid: 1001, generation: 0, expiresAt: expiry))
     }
 
-    @Test("a reservation lapses on its own: a crash mid-link blocks nobody for long")
-    func expiry() async throws {
+    @Test("a reservation lapses on its own: a crash mid-link blocks nobody for long", arguments: backends)
+    func expiry(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         try await store.upsert(bruce)
         _ = try Self.reserved(try await store.reserveLink(userID: 42, uid: 1001, generation: 0, expiresAt: clock.now.addingTimeInterval(900)))
         clock.advance(seconds: 899)
@@ -78,10 +78,10 @@ struct LinkReservationTests {
         _ = try Self.reserved(try await store.reserveLink(userID: 42, uid: 1002, generation: 0, expiresAt: clock.now.addingTimeInterval(900)))
     }
 
-    @Test("completing stores the link, spends the activation links and releases the reservation, at once")
-    func complete() async throws {
+    @Test("completing stores the link, spends the activation links and releases the reservation, at once", arguments: backends)
+    func complete(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         try await store.upsert(bruce)
         let changes = store.changes()
         #expect(try await store.linkGeneration(userID: 42) == 0)
@@ -95,10 +95,10 @@ struct LinkReservationTests {
         #expect(try await drain(changes, closing: store) == [.linked(userID: 42, uid: 1001)])
     }
 
-    @Test("an activation link issued before a completed link is spent; the same account already linked is reported as such")
-    func spentLinks() async throws {
+    @Test("an activation link issued before a completed link is spent; the same account already linked is reported as such", arguments: backends)
+    func spentLinks(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         try await store.upsert(bruce)
         try await store.upsert(clark)
         let expiry = clock.now.addingTimeInterval(900)
@@ -121,15 +121,19 @@ struct LinkReservationTests {
         #expect(try await store.linkGeneration(userID: 7) == 0)
     }
 
-    @Test("a store failure while completing changes nothing and keeps the reservation")
-    func failedCompletion() async throws {
+    @Test("a store failure while completing changes nothing and keeps the reservation", arguments: backends)
+    func failedCompletion(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         try await store.upsert(bruce)
         let reservation = try Self.reserved(try await store.reserveLink(userID: 42, uid: 1001, generation: 0,
                                                                         expiresAt: clock.now.addingTimeInterval(900)))
-        try await store.writer.write { db in
-            try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON discord_link BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        switch backend {
+        case .sqlite:
+            try await store.execute(raw: "CREATE TRIGGER refuse BEFORE INSERT ON discord_link BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        case .postgres:
+            try await store.execute(raw: "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql")
+            try await store.execute(raw: "CREATE TRIGGER refuse BEFORE INSERT ON discord_link FOR EACH ROW EXECUTE FUNCTION refuse()")
         }
         await #expect(throws: (any Error).self) { try await store.completeLink(reservation, account: discordUser(1001, "batman")) }
         #expect(try await store.discordLink(userID: 42) == nil)
@@ -137,10 +141,10 @@ struct LinkReservationTests {
         #expect(try await store.linkReservations() == [reservation])
     }
 
-    @Test("deleting the user drops their reservation; their generation stays")
-    func deletion() async throws {
+    @Test("deleting the user drops their reservation; their generation stays", arguments: backends)
+    func deletion(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         try await store.upsert(bruce)
         let reservation = try Self.reserved(try await store.reserveLink(userID: 42, uid: 1001, generation: 0,
                                                                         expiresAt: clock.now.addingTimeInterval(900)))

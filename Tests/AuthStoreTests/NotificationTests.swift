@@ -3,10 +3,10 @@ import Testing
 
 @Suite("Notifications")
 struct NotificationTests {
-    @Test("notifications are kept in order and filtered by user id")
-    func filter() async throws {
+    @Test("notifications are kept in order and filtered by user id", arguments: backends)
+    func filter(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         let first = try await store.addNotification(userID: 42, kind: .accountDisabled, message: "Discord account disabled")
         clock.advance(seconds: 1)
         try await store.addNotification(userID: 7, kind: .linkRefused, message: "That Discord account is linked to another user")

@@ -3,20 +3,20 @@ import Testing
 
 @Suite("OAuth states")
 struct OAuthStateTests {
-    @Test("a state is accepted once; its reuse is refused")
-    func singleUse() async throws {
+    @Test("a state is accepted once; its reuse is refused", arguments: backends)
+    func singleUse(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         let expiry = clock.now.addingTimeInterval(600)
         #expect(try await store.consumeOAuthState("nonce-1", expiresAt: expiry))
         #expect(try await !store.consumeOAuthState("nonce-1", expiresAt: expiry))
         #expect(try await store.consumeOAuthState("nonce-2", expiresAt: expiry))
     }
 
-    @Test("an expired state is refused, and expired nonces are pruned")
-    func expiry() async throws {
+    @Test("an expired state is refused, and expired nonces are pruned", arguments: backends)
+    func expiry(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         #expect(try await !store.consumeOAuthState("late", expiresAt: clock.now))
         #expect(try await store.consumeOAuthState("a", expiresAt: clock.now.addingTimeInterval(600)))
         #expect(try await store.consumeOAuthState("b", expiresAt: clock.now.addingTimeInterval(1200)))

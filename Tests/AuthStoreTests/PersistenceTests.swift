@@ -21,7 +21,7 @@ struct PersistenceTests {
         #expect(health.problems.isEmpty)
         #expect(health.isHealthy)
         #expect(health.migrations == Schema.migrator.migrations)
-        let synchronous = try await store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        let synchronous = try await store.sqlite!.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(synchronous == 2, "FULL: every commit syncs the WAL")
         #expect(FileManager.default.fileExists(atPath: directory.path("warden.sqlite3-wal")))
         try store.close()
@@ -98,7 +98,7 @@ struct PersistenceTests {
         for _ in 0..<2 {
             let again = try AuthStore(path: path)
             #expect(try await again.user(id: 42)?.user == bruce)
-            let applied = try await again.writer.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+            let applied = try await again.sqlite!.writer.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
             #expect(applied == Schema.migrator.migrations)
             try again.close()
         }
@@ -110,11 +110,11 @@ struct PersistenceTests {
         defer { directory.remove() }
         let path = directory.path("warden.sqlite3")
         let store = try AuthStore(path: path)
-        try await store.writer.write { db in
+        try await store.sqlite!.writer.write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99: from the future')")
         }
         try store.close()
-        #expect(throws: AuthStoreError.databaseFromNewerVersion(unknownMigrations: ["v99: from the future"])) {
+        #expect(throws: AuthStoreError.schemaTooNew(found: 99, supported: Schema.latestVersion)) {
             _ = try AuthStore(path: path)
         }
     }

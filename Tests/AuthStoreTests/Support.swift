@@ -2,6 +2,8 @@ import AuthModels
 @testable import AuthStore
 import DiscordModels
 import Foundation
+import PostgresTesting
+import Testing
 
 /// A wall clock the test moves by hand.
 final class TestWallClock: Sendable {
@@ -26,8 +28,28 @@ struct TemporaryDirectory {
     func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
-func makeStore(_ clock: TestWallClock = TestWallClock()) throws -> AuthStore {
-    try AuthStore.inMemory(now: { clock.now })
+/// The databases the store suite runs against: SQLite always; PostgreSQL when installed, and always in
+/// CI (where a missing server fails the tests rather than skipping them).
+enum StoreBackendKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
+let backends: [StoreBackendKind] = PostgresTestServer.availability ? [.sqlite, .postgres] : [.sqlite]
+
+/// A new, empty store: SQLite in memory, or a database of its own on the test PostgreSQL server.
+func makeStore(_ backend: StoreBackendKind, _ clock: TestWallClock = TestWallClock()) async throws -> AuthStore {
+    switch backend {
+    case .sqlite: try AuthStore.inMemory(now: { clock.now })
+    case .postgres: try await AuthStore.connect(try await PostgresTestServer.makeDatabase(), now: { clock.now })
+    }
+}
+
+extension AuthStore {
+    /// Runs one statement as it is, in a write transaction of its own (tests poke at the schema).
+    func execute(raw sql: String) async throws {
+        _ = try await write { tx, _ in try tx.execute(sql, arguments: []) }
+    }
 }
 
 /// Closes the store (which ends its change streams) and returns what the stream had received.

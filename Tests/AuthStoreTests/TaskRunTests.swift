@@ -3,10 +3,10 @@ import Testing
 
 @Suite("Task runs")
 struct TaskRunTests {
-    @Test("a run's state and progress round-trip")
-    func progressRoundTrip() async throws {
+    @Test("a run's state and progress round-trip", arguments: backends)
+    func progressRoundTrip(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         let created = try await store.createTaskRun(name: "discord.update_all_groups")
         #expect(created.state == .queued)
         #expect(created.progress == TaskProgress())
@@ -31,9 +31,9 @@ struct TaskRunTests {
         #expect(stored.state.isFinished)
     }
 
-    @Test("per-user runs keep their user; ids grow; unknown ids are reported")
-    func perUser() async throws {
-        let store = try makeStore()
+    @Test("per-user runs keep their user; ids grow; unknown ids are reported", arguments: backends)
+    func perUser(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         let a = try await store.createTaskRun(name: "discord.update_groups", userID: 42, total: 1)
         let b = try await store.createTaskRun(name: "discord.update_nickname", userID: 7, total: 1)
         #expect(b.id > a.id)
@@ -50,10 +50,10 @@ struct TaskRunTests {
         #expect(try await store.taskRun(id: a.id)?.progress.done == 0)
     }
 
-    @Test("unfinished runs of a previous process are marked failed; finished ones can be pruned")
-    func restartAndPrune() async throws {
+    @Test("unfinished runs of a previous process are marked failed; finished ones can be pruned", arguments: backends)
+    func restartAndPrune(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         let queued = try await store.createTaskRun(name: "discord.update_all")
         var running = try await store.createTaskRun(name: "discord.update_all_nicknames")
         running.state = .running

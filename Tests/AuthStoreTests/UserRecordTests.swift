@@ -6,10 +6,10 @@ import Testing
 
 @Suite("Auth user records")
 struct UserRecordTests {
-    @Test("an upsert stores the whole SPEC 1.1 record and reads it back equal")
-    func roundTrip() async throws {
+    @Test("an upsert stores the whole SPEC 1.1 record and reads it back equal", arguments: backends)
+    func roundTrip(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         let result = try await store.upsert(bruce)
         #expect(result.change == .created)
         #expect(result.stored.user == bruce)
@@ -29,10 +29,10 @@ struct UserRecordTests {
         #expect(try await store.user(id: 7)?.user.mainCharacter?.allianceID == nil)
     }
 
-    @Test("an upsert says whether the stored record changed; only a change bumps the revision and the time")
-    func changeDetection() async throws {
+    @Test("an upsert says whether the stored record changed; only a change bumps the revision and the time", arguments: backends)
+    func changeDetection(backend: StoreBackendKind) async throws {
         let clock = TestWallClock()
-        let store = try makeStore(clock)
+        let store = try await makeStore(backend, clock)
         let first = try await store.upsert(bruce)
         clock.advance(seconds: 60)
 
@@ -56,9 +56,9 @@ struct UserRecordTests {
         #expect(try await store.currentRevision() == other.stored.revision)
     }
 
-    @Test("a changed record keeps its link and enforcement record (an upsert never deletes the row)")
-    func changeKeepsDependents() async throws {
-        let store = try makeStore()
+    @Test("a changed record keeps its link and enforcement record (an upsert never deletes the row)", arguments: backends)
+    func changeKeepsDependents(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.upsert(AuthUserImport(user: bruce, discordUID: 1001))
         try await store.recordEnforcement(EnforcementOutcome(userID: 42, discordUID: 1001, state: .skipped, reason: "owner"))
         var demoted = bruce
@@ -70,9 +70,9 @@ struct UserRecordTests {
         #expect(try await store.user(id: 42)?.user == demoted)
     }
 
-    @Test("the change stream reports changed users, deletions and links, in commit order, and not unchanged upserts")
-    func changeStream() async throws {
-        let store = try makeStore()
+    @Test("the change stream reports changed users, deletions and links, in commit order, and not unchanged upserts", arguments: backends)
+    func changeStream(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         let stream = store.changes()
         let created = try await store.upsert(bruce)
         try await store.upsert(bruce)
@@ -88,9 +88,9 @@ struct UserRecordTests {
         ])
     }
 
-    @Test("every subscriber gets every change; a stream asked for after close ends at once")
-    func subscribers() async throws {
-        let store = try makeStore()
+    @Test("every subscriber gets every change; a stream asked for after close ends at once", arguments: backends)
+    func subscribers(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         let first = store.changes()
         let second = store.changes()
         let result = try await store.upsert(diana)
@@ -106,9 +106,9 @@ struct UserRecordTests {
         #expect(late == 0)
     }
 
-    @Test("a refused write publishes nothing")
-    func refusedWritePublishesNothing() async throws {
-        let store = try makeStore()
+    @Test("a refused write publishes nothing", arguments: backends)
+    func refusedWritePublishesNothing(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.upsert(diana)
         let stream = store.changes()
         await #expect(throws: AuthStoreError.self) {
@@ -117,9 +117,9 @@ struct UserRecordTests {
         #expect(try await drain(stream, closing: store).isEmpty)
     }
 
-    @Test("records that break SPEC 1.1 are refused naming the field, and change nothing")
-    func validation() async throws {
-        let store = try makeStore()
+    @Test("records that break SPEC 1.1 are refused naming the field, and change nothing", arguments: backends)
+    func validation(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         let cases: [(AuthUser, String)] = [
             (AuthUser(id: 0, username: "a", state: "Member"), "id"),
             (AuthUser(id: 1, username: "", state: "Member"), "username"),
@@ -137,17 +137,17 @@ struct UserRecordTests {
         #expect(try await store.users().isEmpty)
     }
 
-    @Test("listing gives every record with its groups, ordered by id")
-    func listing() async throws {
-        let store = try makeStore()
+    @Test("listing gives every record with its groups, ordered by id", arguments: backends)
+    func listing(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.upsert([AuthUserImport(user: diana), AuthUserImport(user: bruce), AuthUserImport(user: clark)])
         let users = try await store.users()
         #expect(users.map(\.user) == [clark, bruce, diana])
     }
 
-    @Test("group and state names of all records, for the strip policy")
-    func groupAndStateNames() async throws {
-        let store = try makeStore()
+    @Test("group and state names of all records, for the strip policy", arguments: backends)
+    func groupAndStateNames(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         #expect(try await store.groupAndStateNames().isEmpty)
         try await store.upsert([AuthUserImport(user: bruce), AuthUserImport(user: clark), AuthUserImport(user: diana)])
         #expect(try await store.groupAndStateNames() == ["Fleet Commanders", "Corp_WYE", "Member", "Guest", "Amazons"])
@@ -155,9 +155,9 @@ struct UserRecordTests {
         #expect(try await store.groupAndStateNames() == ["Fleet Commanders", "Corp_WYE", "Member", "Guest"])
     }
 
-    @Test("deleting a user removes its record, link and enforcement record but keeps its notifications")
-    func deletion() async throws {
-        let store = try makeStore()
+    @Test("deleting a user removes its record, link and enforcement record but keeps its notifications", arguments: backends)
+    func deletion(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.upsert(bruce)
         try await store.upsert(clark)
         try await store.link(userID: 42, to: discordUser(1001, "bruce"))
@@ -180,9 +180,9 @@ struct UserRecordTests {
         #expect(try await store.health().isHealthy)
     }
 
-    @Test("the overview gives record, link and enforcement together")
-    func overview() async throws {
-        let store = try makeStore()
+    @Test("the overview gives record, link and enforcement together", arguments: backends)
+    func overview(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         #expect(try await store.overview(userID: 42) == nil)
         try await store.upsert(bruce)
         var overview = try #require(try await store.overview(userID: 42))
@@ -198,9 +198,9 @@ struct UserRecordTests {
 
 @Suite("Batch upserts")
 struct BatchUpsertTests {
-    @Test("a batch is stored in one transaction")
-    func batch() async throws {
-        let store = try makeStore()
+    @Test("a batch is stored in one transaction", arguments: backends)
+    func batch(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         let results = try await store.upsert([AuthUserImport(user: bruce), AuthUserImport(user: clark, discordUID: 2002)])
         #expect(results.map(\.change) == [.created, .created])
         #expect(results[1].importedLink?.uid == 2002)
@@ -208,9 +208,9 @@ struct BatchUpsertTests {
         #expect(try await store.discordLink(uid: 2002)?.userID == 7)
     }
 
-    @Test("a bad record rolls back the whole batch: records, groups, links and revisions stay as they were")
-    func rollback() async throws {
-        let store = try makeStore()
+    @Test("a bad record rolls back the whole batch: records, groups, links and revisions stay as they were", arguments: backends)
+    func rollback(backend: StoreBackendKind) async throws {
+        let store = try await makeStore(backend)
         try await store.upsert(AuthUserImport(user: diana, discordUID: 3003))
         let before = try await store.users()
         let revision = try await store.currentRevision()

@@ -61,13 +61,18 @@ public final class WardenDaemon: Service, Sendable {
         public let signer: TokenSigner
     }
 
+    /// - Parameter store: the store, already opened (``AuthStore/open(_:logger:)``), which the daemon then
+    ///   owns and closes; nil: `run()` opens the one the configuration names.
     public init(configuration: WardenConfiguration, transports: DaemonTransports, metrics: WardenMetrics = WardenMetrics(),
-                logger: Logger = Logger(label: "warden")) {
+                store: AuthStore? = nil, logger: Logger = Logger(label: "warden")) {
         self.configuration = configuration
         self.transports = transports
         self.metrics = metrics
+        self.openedStore = store
         self.logger = logger
     }
+
+    private let openedStore: AuthStore?
 
     /// How the last `run()` ended (nil while running).
     public var outcome: DaemonOutcome? { state.withLock { $0.outcome } }
@@ -98,7 +103,10 @@ public final class WardenDaemon: Service, Sendable {
 
     public func run() async throws {
         let discord = configuration.discord
-        let store = try AuthStore(path: configuration.store.path)
+        let store: AuthStore
+        if let openedStore { store = openedStore } else {
+            store = try await AuthStore.open(configuration.store, logger: Logger(label: "warden.store"))
+        }
         let metrics = self.metrics
         metrics.startingValues()
         let rest = DiscordRESTClient(

@@ -200,7 +200,7 @@ struct AdminErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .unknownUser, .unknownTaskRun: throw AdminAPIError.notFound(error.description)
             case .invalidRecord, .batchRecord, .discordAccountLinkedToAnotherUser, .userLinkedToAnotherAccount:
                 throw AdminAPIError.badRequest(error.description)
-            case .databaseFromNewerVersion:
+            case .schemaTooNew, .staleEpoch, .unreachable, .database, .unsupported:
                 return internalError(error, request)
             }
         } catch let error as AdminBackendError {
